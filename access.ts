@@ -1,0 +1,163 @@
+/**
+ * Who may do what: the RBAC rules of every role the program creates, as data, so the components,
+ * the access table and the tests read one definition. Least privilege: explicit groups,
+ * resources and verbs; no wildcards anywhere.
+ */
+
+/** An RBAC PolicyRule. */
+export interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+/** Verbs that read. */
+export const READ_VERBS = ["get", "list", "watch"];
+/** Verbs that change state. */
+export const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection"];
+const MANAGE_VERBS = [...READ_VERBS, "create", "update", "patch", "delete"];
+
+/** Names of the ClusterRoles and namespaced roles the program creates. */
+export const ROLE_NAMES = {
+  developerRead: "team-developer-read",
+  featureDeveloper: "team-feature-developer",
+  previewDeployer: "team-preview-deployer",
+  qaAdmin: "qa-admin",
+  deployer: "ci-deployer",
+} as const;
+
+/** The preview deployer's identity: a ServiceAccount in this namespace (cluster stack). */
+export const PREVIEW_DEPLOYER = { namespace: "team-ci", serviceAccount: "preview-deployer" } as const;
+
+/** One kind of object, as RBAC names it. */
+export interface ManagedResource {
+  apiGroup: string;
+  resource: string;
+}
+
+/**
+ * Every kind of object an application stack (qa, staging, production) creates: the App, its
+ * AppServices, HPAs, PDBs, Postgres, AlertRules and DataRefresh. The CI deployer's Role is
+ * derived from this list, and a test checks it against the kinds in the real resource graph.
+ */
+export const APP_STACK_RESOURCES: readonly ManagedResource[] = [
+  { apiGroup: "", resource: "configmaps" },
+  { apiGroup: "", resource: "secrets" },
+  { apiGroup: "", resource: "services" },
+  { apiGroup: "apps", resource: "deployments" },
+  { apiGroup: "apps", resource: "statefulsets" },
+  { apiGroup: "batch", resource: "jobs" },
+  { apiGroup: "batch", resource: "cronjobs" },
+  { apiGroup: "networking.k8s.io", resource: "ingresses" },
+  { apiGroup: "autoscaling", resource: "horizontalpodautoscalers" },
+  { apiGroup: "policy", resource: "poddisruptionbudgets" },
+  { apiGroup: "monitoring.coreos.com", resource: "prometheusrules" },
+  { apiGroup: "traefik.io", resource: "ingressroutes" },
+  { apiGroup: "traefik.io", resource: "middlewares" },
+];
+
+/** What `pulumi up` must read to wait for rollouts (pods, ReplicaSets, events, endpoints). */
+const AWAIT_READS: Rule[] = [
+  { apiGroups: [""], resources: ["pods", "pods/log", "events", "endpoints", "persistentvolumeclaims"], verbs: READ_VERBS },
+  { apiGroups: ["apps"], resources: ["replicasets", "controllerrevisions"], verbs: READ_VERBS },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ_VERBS },
+  { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: READ_VERBS },
+];
+
+/** Groups managed resources into one rule per API group. */
+export function rulesFor(resources: readonly ManagedResource[], verbs: string[]): Rule[] {
+  const byGroup = new Map<string, string[]>();
+  for (const r of resources) byGroup.set(r.apiGroup, [...(byGroup.get(r.apiGroup) ?? []), r.resource]);
+  return [...byGroup.entries()].map(([group, res]) => ({ apiGroups: [group], resources: res, verbs: [...verbs] }));
+}
+
+/** The CI deployer of one environment: manage what the app stack manages, read what awaiting needs. */
+export function deployerRules(): Rule[] {
+  return [...rulesFor(APP_STACK_RESOURCES, MANAGE_VERBS), ...AWAIT_READS];
+}
+
+/** Developers everywhere: read workloads, pods, logs, events and config — never Secrets. */
+export const DEVELOPER_READ_RULES: Rule[] = [
+  {
+    apiGroups: [""],
+    resources: [
+      "pods",
+      "pods/log",
+      "services",
+      "endpoints",
+      "configmaps",
+      "events",
+      "namespaces",
+      "resourcequotas",
+      "limitranges",
+      "persistentvolumeclaims",
+      "serviceaccounts",
+    ],
+    verbs: READ_VERBS,
+  },
+  { apiGroups: ["apps"], resources: ["deployments", "replicasets", "statefulsets"], verbs: READ_VERBS },
+  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: READ_VERBS },
+  { apiGroups: ["networking.k8s.io"], resources: ["ingresses", "networkpolicies"], verbs: READ_VERBS },
+  { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: READ_VERBS },
+  { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: READ_VERBS },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: READ_VERBS },
+  { apiGroups: ["monitoring.coreos.com"], resources: ["prometheusrules"], verbs: READ_VERBS },
+  { apiGroups: ["traefik.io"], resources: ["ingressroutes", "middlewares"], verbs: READ_VERBS },
+];
+
+/** Developers in their own preview: what debugging needs, bound per feature namespace only. */
+export const FEATURE_DEVELOPER_RULES: Rule[] = [
+  { apiGroups: [""], resources: ["pods"], verbs: [...READ_VERBS, "delete"] },
+  { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+  { apiGroups: [""], resources: ["pods/exec", "pods/portforward"], verbs: ["create"] },
+  { apiGroups: [""], resources: ["configmaps", "services"], verbs: MANAGE_VERBS },
+  { apiGroups: [""], resources: ["events"], verbs: READ_VERBS },
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: [...READ_VERBS, "update", "patch"] },
+  { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "update", "patch"] },
+  { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ_VERBS },
+  { apiGroups: ["batch"], resources: ["jobs"], verbs: [...READ_VERBS, "create", "delete"] },
+  { apiGroups: ["batch"], resources: ["cronjobs"], verbs: READ_VERBS },
+];
+
+/** QA in qa: administer the workloads and their data, not RBAC, quotas or network policy. */
+export const QA_ADMIN_RULES: Rule[] = [
+  {
+    apiGroups: [""],
+    resources: ["pods", "services", "configmaps", "secrets", "persistentvolumeclaims"],
+    verbs: [...MANAGE_VERBS, "deletecollection"],
+  },
+  { apiGroups: [""], resources: ["pods/log", "events"], verbs: READ_VERBS },
+  { apiGroups: [""], resources: ["pods/exec", "pods/portforward"], verbs: ["create"] },
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments", "deployments/scale", "replicasets", "statefulsets"],
+    verbs: [...MANAGE_VERBS, "deletecollection"],
+  },
+  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: [...MANAGE_VERBS, "deletecollection"] },
+  { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: MANAGE_VERBS },
+];
+
+/**
+ * The preview deployer creates whole feature environments: namespaces and their guardrails,
+ * the app, and the developers' RoleBinding — which it may only bind to the feature-developer
+ * ClusterRole (`bind` restricted by resourceNames). RBAC cannot restrict it to feature-pr-*
+ * namespaces; a ValidatingAdmissionPolicy does (see ClusterAccess).
+ */
+export function previewDeployerRules(): Rule[] {
+  return [
+    { apiGroups: [""], resources: ["namespaces"], verbs: MANAGE_VERBS },
+    ...rulesFor(
+      [
+        ...APP_STACK_RESOURCES,
+        { apiGroup: "", resource: "resourcequotas" },
+        { apiGroup: "", resource: "limitranges" },
+        { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
+        { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
+      ],
+      MANAGE_VERBS,
+    ),
+    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: [ROLE_NAMES.featureDeveloper] },
+    ...AWAIT_READS,
+  ];
+}

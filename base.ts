@@ -1,0 +1,238 @@
+/**
+ * The shared base every environment is built from: the service catalogue and, per environment
+ * kind, the defaults that differ by kind (replicas, autoscaling, quotas, alert severity, …).
+ *
+ * Staging and production read the *same* profile (`LOCKED_PROFILE`); what may differ between
+ * them is only what stack config may set for them (see `PARITY_DELTA_KEYS` in config.ts).
+ */
+
+/** Environment kinds. `cluster` is the stack that owns cluster-scoped objects and guardrails. */
+export const ENVIRONMENT_KINDS = ["feature", "qa", "staging", "production", "cluster"] as const;
+/** One of `ENVIRONMENT_KINDS`. */
+export type EnvironmentKind = (typeof ENVIRONMENT_KINDS)[number];
+/** Kinds that run the application. */
+export type AppKind = Exclude<EnvironmentKind, "cluster">;
+/** Namespaces in which no developer may write, by any path. */
+export const LOCKED_ENVIRONMENTS = ["staging", "production"] as const;
+/** The long-lived application environments whose guardrails the cluster stack owns. */
+export const LONG_LIVED_ENVIRONMENTS = ["qa", "staging", "production"] as const;
+/** The monitoring namespace (Prometheus scrapes every environment from here). */
+export const MONITORING_NAMESPACE = "monitoring";
+
+/** CPU and memory as Kubernetes quantities. */
+export interface ComputeResources {
+  cpu: string;
+  memory: string;
+}
+
+/** Requests and limits of one container. */
+export interface ResourceRequirements {
+  requests: ComputeResources;
+  limits: ComputeResources;
+}
+
+/** One service of the application, as every environment runs it. */
+export interface ServiceDefinition {
+  /** Service name: Deployment, Service, ConfigMap and image name. */
+  name: string;
+  /** `web` serves browsers, `api` serves other services and clients. */
+  role: "web" | "api";
+  /** The container port; the Service exposes it as port 80. */
+  port: number;
+  /** Host prefix of its ingress (`api` → `api.<environment host>`), "" for the bare host, undefined for no ingress. */
+  hostPrefix?: string;
+  /** Whether a migrations Job must complete before each rollout. */
+  migrations: boolean;
+  /** Whether the root filesystem is read-only (a writable /tmp emptyDir is mounted). */
+  readOnlyRootFilesystem: boolean;
+  /** HTTP paths of the probes. */
+  readinessPath: string;
+  livenessPath: string;
+  /** Requests and limits in staging and production. */
+  resources: ResourceRequirements;
+  /** Non-secret settings, delivered as the service's ConfigMap (same keys everywhere). */
+  config: Record<string, string>;
+  /** Whether the service talks to the database (gets DATABASE_* env). */
+  usesDatabase: boolean;
+}
+
+const standardResources: ResourceRequirements = {
+  requests: { cpu: "250m", memory: "256Mi" },
+  limits: { cpu: "1", memory: "512Mi" },
+};
+
+/** The application: the seeds' four services. */
+export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = [
+  {
+    name: "pwa",
+    role: "web",
+    port: 8080,
+    hostPrefix: "",
+    migrations: false,
+    readOnlyRootFilesystem: true,
+    readinessPath: "/",
+    livenessPath: "/healthz",
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    config: { API_BASE_PATH: "/api", CACHE_TTL: "300" },
+    usesDatabase: false,
+  },
+  {
+    name: "api-gateway",
+    role: "api",
+    port: 8080,
+    hostPrefix: "api",
+    migrations: false,
+    readOnlyRootFilesystem: true,
+    readinessPath: "/ready",
+    livenessPath: "/health",
+    resources: standardResources,
+    config: { UPSTREAM_CORE_API: "http://core-api", UPSTREAM_AUTH: "http://auth", RATE_LIMIT_RPS: "50" },
+    usesDatabase: false,
+  },
+  {
+    name: "core-api",
+    role: "api",
+    port: 8080,
+    migrations: true,
+    readOnlyRootFilesystem: true,
+    readinessPath: "/ready",
+    livenessPath: "/health",
+    resources: standardResources,
+    config: { DATABASE_POOL_SIZE: "10", CACHE_TTL: "300" },
+    usesDatabase: true,
+  },
+  {
+    name: "auth",
+    role: "api",
+    port: 8080,
+    hostPrefix: "auth",
+    migrations: true,
+    // The auth service writes its signing-key cache to disk.
+    readOnlyRootFilesystem: false,
+    readinessPath: "/ready",
+    livenessPath: "/health",
+    resources: standardResources,
+    config: { SESSION_TTL: "3600", OIDC_ISSUER_PATH: "/auth" },
+    usesDatabase: true,
+  },
+];
+
+/** Quota of one namespace. */
+export interface QuotaProfile {
+  requestsCpu: string;
+  requestsMemory: string;
+  limitsCpu: string;
+  limitsMemory: string;
+  pods: number;
+  services: number;
+  persistentVolumeClaims: number;
+  requestsStorage: string;
+}
+
+/** What differs by environment kind before any stack config is applied. */
+export interface KindProfile {
+  /** Fixed replicas when no HPA manages the Deployment. */
+  replicas?: number;
+  /** HPA bounds; when set, Deployments carry no `spec.replicas`. */
+  autoscaling?: { minReplicas: number; maxReplicas: number; cpuUtilization: number; memoryUtilization: number };
+  /** PodDisruptionBudget minAvailable; undefined for no PDB. */
+  pdbMinAvailable?: number;
+  /** Container resources: the catalogue's, or this override for every service. */
+  resources?: ResourceRequirements;
+  /** RollingUpdate bounds. */
+  rollout: { maxSurge: number; maxUnavailable: number };
+  /** Alert severity of the PrometheusRule, or undefined for no alerts. */
+  alertSeverity?: "critical" | "warning";
+  /** Ephemeral Postgres (Deployment + emptyDir) or persistent (StatefulSet + PVC). */
+  database: "ephemeral" | "persistent";
+  /** Basic auth (Traefik Middleware) in front of every ingress. */
+  basicAuth: boolean;
+  /** Whether secret refs may be missing (previews have no provisioned app secrets). */
+  optionalSecrets: boolean;
+  quota: QuotaProfile;
+  /** Protect the namespace and stateful objects from `pulumi destroy`. */
+  protect: boolean;
+}
+
+const LOCKED_PROFILE: Omit<KindProfile, "alertSeverity" | "basicAuth" | "protect"> = {
+  autoscaling: { minReplicas: 3, maxReplicas: 8, cpuUtilization: 70, memoryUtilization: 80 },
+  pdbMinAvailable: 2,
+  rollout: { maxSurge: 1, maxUnavailable: 0 },
+  database: "persistent",
+  optionalSecrets: false,
+  quota: {
+    requestsCpu: "12",
+    requestsMemory: "16Gi",
+    limitsCpu: "40",
+    limitsMemory: "24Gi",
+    pods: 80,
+    services: 20,
+    persistentVolumeClaims: 4,
+    requestsStorage: "50Gi",
+  },
+};
+
+/** Defaults per application kind. */
+export const KIND_PROFILES: Record<AppKind, KindProfile> = {
+  feature: {
+    replicas: 1,
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    rollout: { maxSurge: 1, maxUnavailable: 1 },
+    database: "ephemeral",
+    basicAuth: false,
+    optionalSecrets: true,
+    quota: {
+      requestsCpu: "1",
+      requestsMemory: "1Gi",
+      limitsCpu: "2",
+      limitsMemory: "2Gi",
+      pods: 15,
+      services: 10,
+      persistentVolumeClaims: 0,
+      requestsStorage: "0",
+    },
+    protect: false,
+  },
+  qa: {
+    replicas: 2,
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    rollout: { maxSurge: 1, maxUnavailable: 0 },
+    database: "persistent",
+    basicAuth: true,
+    optionalSecrets: false,
+    quota: {
+      requestsCpu: "4",
+      requestsMemory: "8Gi",
+      limitsCpu: "8",
+      limitsMemory: "16Gi",
+      pods: 40,
+      services: 20,
+      persistentVolumeClaims: 4,
+      requestsStorage: "20Gi",
+    },
+    protect: false,
+  },
+  staging: { ...LOCKED_PROFILE, alertSeverity: "warning", basicAuth: true, protect: false },
+  production: { ...LOCKED_PROFILE, alertSeverity: "critical", basicAuth: false, protect: true },
+};
+
+/** Postgres as every environment runs it. */
+export const DATABASE_DEFAULTS = {
+  image: "postgres:17-alpine",
+  port: 5432,
+  storageSize: "10Gi",
+  resources: {
+    requests: { cpu: "100m", memory: "256Mi" },
+    limits: { cpu: "1", memory: "1Gi" },
+  } satisfies ResourceRequirements,
+  ephemeralResources: {
+    requests: { cpu: "100m", memory: "128Mi" },
+    limits: { cpu: "500m", memory: "256Mi" },
+  } satisfies ResourceRequirements,
+};
+
+/** Resources of the short-lived containers (migrations, data refresh). */
+export const JOB_RESOURCES: ResourceRequirements = {
+  requests: { cpu: "50m", memory: "64Mi" },
+  limits: { cpu: "500m", memory: "256Mi" },
+};

@@ -1,0 +1,112 @@
+import * as github from "@pulumi/github";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MONITORING_NAMESPACE } from "../base";
+import { ClusterSettings } from "../config";
+import { baseLabels, NAMESPACE_NAME_LABEL } from "../labels";
+import { ClusterAccess } from "./cluster-access";
+import { GitHubEnvironments } from "./github-environments";
+import { Guardrails } from "./guardrails";
+import { EnvironmentNamespace } from "./namespace";
+
+/** Arguments of {@link ClusterPlatform}. */
+export interface ClusterPlatformArgs {
+  settings: ClusterSettings;
+}
+
+/**
+ * What platform admins own: cluster-scoped access, the monitoring namespace, the guardrails of
+ * qa, staging and production (which their app stacks' deployers cannot change), and the GitHub
+ * environments that hold each deployer's kubeconfig.
+ */
+export class ClusterPlatform extends pulumi.ComponentResource {
+  readonly access: ClusterAccess;
+  readonly monitoring: EnvironmentNamespace;
+  readonly environments: Record<string, Guardrails> = {};
+  readonly github?: GitHubEnvironments;
+  /** Where each environment's CI kubeconfig went. */
+  readonly ciCredentials: Record<string, string> = {};
+  /** Kubeconfigs of the CI identities (secret Outputs), by environment (`previews` for the preview deployer). */
+  readonly kubeconfigs: Record<string, pulumi.Output<string>> = {};
+
+  constructor(name: string, args: ClusterPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("team-environments:k8s:ClusterPlatform", name, {}, opts);
+    const s = args.settings;
+    this.access = new ClusterAccess(`${name}-access`, { appName: s.appName, access: s.access, server: s.apiServerUrl }, { parent: this });
+    this.kubeconfigs.previews = this.access.previewDeployer.kubeconfig;
+
+    this.monitoring = new EnvironmentNamespace(
+      `${name}-monitoring`,
+      // Exporters such as node-exporter need host access: baseline, not restricted.
+      { environment: MONITORING_NAMESPACE, kind: "monitoring", appName: s.appName, podSecurity: "baseline" },
+      { parent: this },
+    );
+    const labels = baseLabels(s.appName, MONITORING_NAMESPACE);
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-monitoring-default-deny`,
+      { metadata: { name: "default-deny", namespace: this.monitoring.name, labels }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-monitoring-prometheus-egress`,
+      {
+        metadata: { name: "allow-prometheus-egress", namespace: this.monitoring.name, labels },
+        spec: {
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+          policyTypes: ["Egress"],
+          // Prometheus scrapes every namespace and asks the API server for targets.
+          egress: [{ to: [{ namespaceSelector: {} }] }, { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }],
+        },
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-monitoring-dns`,
+      {
+        metadata: { name: "allow-dns", namespace: this.monitoring.name, labels },
+        spec: {
+          podSelector: {},
+          policyTypes: ["Egress"],
+          egress: [
+            {
+              to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+              ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+
+    for (const env of s.environments) {
+      const guardrails = new Guardrails(env.environment, { appName: s.appName, settings: env, access: s.access, server: s.apiServerUrl }, { parent: this });
+      this.environments[env.environment] = guardrails;
+      const deployer = guardrails.access.deployer;
+      if (deployer) this.kubeconfigs[env.environment] = deployer.kubeconfig;
+    }
+
+    if (s.github.enabled) {
+      const provider = new github.Provider(`${name}-github`, { owner: s.github.owner }, { parent: this });
+      this.github = new GitHubEnvironments(
+        `${name}-github`,
+        {
+          settings: s.github,
+          environments: s.environments.map((env) => ({
+            name: env.environment as "qa" | "staging" | "production",
+            namespace: env.environment,
+            host: s.hosts[env.environment],
+            kubeconfig: this.kubeconfigs[env.environment],
+          })),
+        },
+        { parent: this, providers: [provider] },
+      );
+      Object.assign(this.ciCredentials, this.github.secretLocations);
+    } else {
+      for (const env of s.environments) {
+        this.ciCredentials[env.environment] = `stack output kubeconfigs.${env.environment} (GitHub integration off: ${s.github.disabledReason})`;
+      }
+    }
+    this.ciCredentials.previews = "stack output kubeconfigs.previews (store it as the repository secret PREVIEW_KUBECONFIG)";
+    this.registerOutputs({});
+  }
+}

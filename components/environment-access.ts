@@ -1,0 +1,88 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { deployerRules, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
+import { AccessSettings } from "../config";
+import { baseLabels } from "../labels";
+import { ServiceAccountIdentity } from "./ci-deployer";
+
+/** Arguments of {@link EnvironmentAccess}. */
+export interface EnvironmentAccessArgs {
+  namespace: pulumi.Input<string>;
+  environment: string;
+  kind: "feature" | "qa" | "staging" | "production";
+  appName: string;
+  access: AccessSettings;
+  /** API server URL for the CI kubeconfig (long-lived environments). */
+  server: string;
+}
+
+type Subject = k8s.types.input.rbac.v1.Subject;
+
+/** RBAC subjects for lists of groups and users. */
+export function subjects(groups: string[], users: string[]): Subject[] {
+  return [
+    ...groups.map((name) => ({ kind: "Group", name, apiGroup: "rbac.authorization.k8s.io" })),
+    ...users.map((name) => ({ kind: "User", name, apiGroup: "rbac.authorization.k8s.io" })),
+  ];
+}
+
+/**
+ * Namespaced access of one environment. Feature: developers get the feature-developer
+ * ClusterRole through a RoleBinding in this namespace only. qa: an admin Role for QA, and a CI
+ * deployer. staging/production: only the CI deployer; no human subject is bound at all.
+ */
+export class EnvironmentAccess extends pulumi.ComponentResource {
+  readonly developerBinding?: k8s.rbac.v1.RoleBinding;
+  readonly qaRole?: k8s.rbac.v1.Role;
+  readonly qaBinding?: k8s.rbac.v1.RoleBinding;
+  /** The CI deployer of a long-lived environment. */
+  readonly deployer?: ServiceAccountIdentity;
+
+  constructor(name: string, args: EnvironmentAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("team-environments:k8s:EnvironmentAccess", name, {}, opts);
+    const labels = baseLabels(args.appName, args.environment);
+    const rbac = "rbac.authorization.k8s.io";
+    if (args.kind === "feature") {
+      this.developerBinding = new k8s.rbac.v1.RoleBinding(
+        `${name}-developers`,
+        {
+          metadata: { name: "developers", namespace: args.namespace, labels },
+          roleRef: { apiGroup: rbac, kind: "ClusterRole", name: ROLE_NAMES.featureDeveloper },
+          subjects: subjects(args.access.developerGroups, args.access.developerUsers),
+        },
+        { parent: this },
+      );
+    } else {
+      if (args.kind === "qa") {
+        this.qaRole = new k8s.rbac.v1.Role(
+          `${name}-qa-admin`,
+          { metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels }, rules: QA_ADMIN_RULES },
+          { parent: this },
+        );
+        this.qaBinding = new k8s.rbac.v1.RoleBinding(
+          `${name}-qa-admin`,
+          {
+            metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels },
+            roleRef: { apiGroup: rbac, kind: "Role", name: this.qaRole.metadata.name },
+            subjects: subjects(args.access.qaGroups, args.access.qaUsers),
+          },
+          { parent: this },
+        );
+      }
+      this.deployer = new ServiceAccountIdentity(
+        `${name}-deployer`,
+        {
+          namespace: args.namespace,
+          namespaceName: args.environment,
+          environment: args.environment,
+          appName: args.appName,
+          serviceAccount: ROLE_NAMES.deployer,
+          rules: deployerRules(),
+          server: args.server,
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({});
+  }
+}

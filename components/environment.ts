@@ -1,0 +1,82 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AppSettings } from "../config";
+import { App } from "./app";
+import { DataRefresh } from "./data-refresh";
+import { Guardrails } from "./guardrails";
+import { Postgres } from "./postgres";
+import { AlertRules } from "./prometheus-rules";
+
+/** Arguments of {@link Environment}. */
+export interface EnvironmentArgs {
+  settings: AppSettings;
+  /** API server URL (only used for a preview's own guardrails). */
+  server?: string;
+}
+
+/**
+ * One application environment: a preview's own guardrails, the database, the app, its alerts
+ * and staging's data refresh. Long-lived environments run inside the namespace the cluster
+ * stack made for them.
+ */
+export class Environment extends pulumi.ComponentResource {
+  readonly guardrails?: Guardrails;
+  readonly database: Postgres;
+  readonly app: App;
+  readonly alerts?: AlertRules;
+  readonly dataRefresh?: DataRefresh;
+  readonly namespace: pulumi.Output<string>;
+
+  constructor(name: string, args: EnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("team-environments:k8s:Environment", name, {}, opts);
+    const s = args.settings;
+    if (s.guardrails) {
+      this.guardrails = new Guardrails(
+        name,
+        { appName: s.appName, settings: s.guardrails, access: s.access, server: args.server ?? "https://127.0.0.1:6443" },
+        { parent: this },
+      );
+      this.namespace = this.guardrails.namespace.name;
+    } else {
+      this.namespace = pulumi.output(s.namespace);
+    }
+    // Objects in a preview wait for its namespace and guardrails (quota before pods).
+    const inNamespace = this.guardrails ? [this.guardrails] : [];
+    this.database = new Postgres(
+      `${name}-postgres`,
+      { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect },
+      { parent: this, dependsOn: inNamespace },
+    );
+    this.app = new App(
+      `${name}-app`,
+      {
+        namespace: this.namespace,
+        settings: s,
+        database: { host: this.database.host, port: this.database.port, credentialsSecret: this.database.credentials.metadata.name },
+        dependsOn: [this.database],
+      },
+      { parent: this, dependsOn: inNamespace },
+    );
+    if (s.alertSeverity) {
+      this.alerts = new AlertRules(
+        `${name}-alerts`,
+        { namespace: this.namespace, environment: s.environment, appName: s.appName, severity: s.alertSeverity, services: s.services.map((x) => x.name) },
+        { parent: this },
+      );
+    }
+    if (s.dataRefresh) {
+      this.dataRefresh = new DataRefresh(
+        `${name}-data-refresh`,
+        {
+          namespace: this.namespace,
+          environment: s.environment,
+          appName: s.appName,
+          settings: s.dataRefresh,
+          credentialsSecret: this.database.credentials.metadata.name,
+          databaseHost: this.database.host,
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({ namespace: this.namespace });
+  }
+}

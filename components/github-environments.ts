@@ -1,0 +1,91 @@
+import * as github from "@pulumi/github";
+import * as pulumi from "@pulumi/pulumi";
+import { GitHubSettings } from "../config";
+
+/** One environment as GitHub should gate it. */
+export interface GitHubEnvironmentSpec {
+  /** `qa`, `staging` or `production`. */
+  name: "qa" | "staging" | "production";
+  namespace: string;
+  host: string;
+  /** The environment's CI kubeconfig (a secret Output). */
+  kubeconfig: pulumi.Output<string>;
+}
+
+/** Arguments of {@link GitHubEnvironments}. */
+export interface GitHubEnvironmentsArgs {
+  settings: GitHubSettings;
+  environments: GitHubEnvironmentSpec[];
+}
+
+/**
+ * GitHub repository environments that gate the pipeline: staging needs a QA reviewer,
+ * production a release approver (self-review prevented) and deploys only from the production
+ * branch or release tags; each holds its CI kubeconfig as an environment secret and its
+ * namespace and host as variables. GitHub requires *one* approval from the listed reviewers: it
+ * cannot require two.
+ */
+export class GitHubEnvironments extends pulumi.ComponentResource {
+  readonly environments: Record<string, github.RepositoryEnvironment> = {};
+  /** Where each environment's kubeconfig went: `github:owner/repo/environments/<env>/secrets/KUBECONFIG`. */
+  readonly secretLocations: Record<string, string> = {};
+
+  constructor(name: string, args: GitHubEnvironmentsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("team-environments:github:GitHubEnvironments", name, {}, opts);
+    const s = args.settings;
+    const repository = s.repository;
+    const reviewerIds = (r: { teams: string[]; users: string[] }) => [
+      {
+        teams: r.teams.map((slug) => github.getTeamOutput({ slug }, { parent: this }).id.apply(Number)),
+        users: r.users.map((username) => github.getUserOutput({ username }, { parent: this }).id.apply(Number)),
+      },
+    ];
+
+    for (const env of args.environments) {
+      const reviewers =
+        env.name === "production" ? reviewerIds(s.releaseApprovers) : env.name === "staging" ? reviewerIds(s.qaReviewers) : [];
+      const fromReleasesOnly = env.name === "production";
+      const environment = new github.RepositoryEnvironment(
+        `${name}-${env.name}`,
+        {
+          repository,
+          environment: env.name,
+          reviewers,
+          preventSelfReview: env.name === "qa" ? false : s.preventSelfReview,
+          canAdminsBypass: env.name !== "production",
+          deploymentBranchPolicy: fromReleasesOnly
+            ? { protectedBranches: false, customBranchPolicies: true }
+            : { protectedBranches: true, customBranchPolicies: false },
+        },
+        { parent: this },
+      );
+      this.environments[env.name] = environment;
+      if (fromReleasesOnly) {
+        new github.RepositoryEnvironmentDeploymentPolicy(
+          `${name}-${env.name}-branch`,
+          { repository, environment: environment.environment, branchPattern: s.productionBranch },
+          { parent: this },
+        );
+        new github.RepositoryEnvironmentDeploymentPolicy(
+          `${name}-${env.name}-tags`,
+          { repository, environment: environment.environment, tagPattern: s.releaseTagPattern },
+          { parent: this },
+        );
+      }
+      new github.ActionsEnvironmentSecret(
+        `${name}-${env.name}-kubeconfig`,
+        { repository, environment: environment.environment, secretName: "KUBECONFIG", plaintextValue: env.kubeconfig },
+        { parent: this },
+      );
+      for (const [variableName, value] of Object.entries({ NAMESPACE: env.namespace, HOST: env.host })) {
+        new github.ActionsEnvironmentVariable(
+          `${name}-${env.name}-${variableName.toLowerCase()}`,
+          { repository, environment: environment.environment, variableName, value },
+          { parent: this },
+        );
+      }
+      this.secretLocations[env.name] = `github:${s.owner}/${repository}/environments/${env.name}/secrets/KUBECONFIG`;
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import { AccessSettings, GuardrailSettings } from "../config";
+import { EnvironmentAccess } from "./environment-access";
+import { EnvironmentNamespace } from "./namespace";
+import { NetworkIsolation } from "./network-policy";
+import { Quota } from "./quota";
+
+/** Arguments of {@link Guardrails}. */
+export interface GuardrailsArgs {
+  appName: string;
+  settings: GuardrailSettings;
+  access: AccessSettings;
+  /** API server URL for CI kubeconfigs. */
+  server: string;
+}
+
+/**
+ * Everything that bounds an environment, owned apart from its app: the namespace, quota and
+ * LimitRange, network isolation, and RBAC. The cluster stack owns these for qa, staging and
+ * production (their app stacks run with a deployer that cannot change them); a preview owns its own.
+ */
+export class Guardrails extends pulumi.ComponentResource {
+  readonly namespace: EnvironmentNamespace;
+  readonly quota: Quota;
+  readonly network: NetworkIsolation;
+  readonly access: EnvironmentAccess;
+
+  constructor(name: string, args: GuardrailsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("team-environments:k8s:Guardrails", name, {}, opts);
+    const g = args.settings;
+    this.namespace = new EnvironmentNamespace(
+      `${name}`,
+      { environment: g.environment, kind: g.kind, appName: args.appName, protect: g.protect },
+      { parent: this },
+    );
+    const ns = this.namespace.name;
+    this.quota = new Quota(name, { namespace: ns, environment: g.environment, appName: args.appName, quota: g.quota }, { parent: this });
+    this.network = new NetworkIsolation(name, { namespace: ns, appName: args.appName, guardrails: g }, { parent: this });
+    this.access = new EnvironmentAccess(
+      name,
+      { namespace: ns, environment: g.environment, kind: g.kind, appName: args.appName, access: args.access, server: args.server },
+      { parent: this },
+    );
+    this.registerOutputs({ namespace: ns });
+  }
+}

@@ -1,0 +1,142 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MONITORING_NAMESPACE, SERVICE_CATALOGUE } from "../base";
+import { GuardrailSettings } from "../config";
+import { baseLabels, KIND_LABEL, NAMESPACE_NAME_LABEL } from "../labels";
+
+/** Arguments of {@link NetworkIsolation}. */
+export interface NetworkIsolationArgs {
+  namespace: pulumi.Input<string>;
+  appName: string;
+  guardrails: GuardrailSettings;
+}
+
+type Rule = k8s.types.input.networking.v1.NetworkPolicySpec;
+const tcp = (port: number) => ({ protocol: "TCP", port });
+
+/**
+ * Default-deny ingress and egress for every pod of the namespace, then explicit allows:
+ * DNS, traffic inside the app (database included), the ingress controller to exposed services,
+ * Prometheus scraping from `monitoring`; previews may call qa's services, qa accepts them.
+ * Nothing admits traffic from another environment to a database: a database is reachable only
+ * from its own namespace.
+ */
+export class NetworkIsolation extends pulumi.ComponentResource {
+  /** The policies by role (`default-deny`, `allow-dns`, …). */
+  readonly policies: Record<string, k8s.networking.v1.NetworkPolicy> = {};
+
+  constructor(name: string, args: NetworkIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("team-environments:k8s:NetworkIsolation", name, {}, opts);
+    const g = args.guardrails;
+    const app = { matchLabels: { "app.kubernetes.io/part-of": args.appName } };
+    const servingPods = {
+      matchLabels: { "app.kubernetes.io/part-of": args.appName },
+      matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["web", "api"] }],
+    };
+    const exposed = SERVICE_CATALOGUE.filter((s) => s.hostPrefix !== undefined).map((s) => s.name);
+    const appPorts = g.appPorts.map(tcp);
+
+    const rules: Record<string, Rule> = {
+      "default-deny": { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+      "allow-dns": {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
+                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+              },
+            ],
+            ports: [
+              { protocol: "UDP", port: 53 },
+              { protocol: "TCP", port: 53 },
+            ],
+          },
+        ],
+      },
+      "allow-app-internal": {
+        podSelector: app,
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{ from: [{ podSelector: app }], ports: [...appPorts, tcp(g.databasePort)] }],
+        egress: [{ to: [{ podSelector: app }], ports: [...appPorts, tcp(g.databasePort)] }],
+      },
+      "allow-ingress-controller": {
+        podSelector: {
+          matchLabels: app.matchLabels,
+          matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: exposed }],
+        },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+              },
+            ],
+            ports: g.ingressPorts.map(tcp),
+          },
+        ],
+      },
+      "allow-prometheus-scrape": {
+        podSelector: servingPods,
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } },
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+              },
+            ],
+            ports: appPorts,
+          },
+        ],
+      },
+    };
+    if (g.borrowsFromQa) {
+      rules["allow-egress-to-qa"] = {
+        podSelector: app,
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "qa" } }, podSelector: servingPods }],
+            ports: appPorts,
+          },
+        ],
+      };
+    }
+    if (g.kind === "qa") {
+      rules["allow-ingress-from-previews"] = {
+        podSelector: servingPods,
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { [KIND_LABEL]: "feature" } } }], ports: appPorts }],
+      };
+    }
+    if (g.dataRefreshEgress) {
+      rules["allow-data-refresh-egress"] = {
+        podSelector: { matchLabels: { ...app.matchLabels, "app.kubernetes.io/component": "data-refresh" } },
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            // The refresh reads an anonymisable production backup from object storage, never the
+            // production database itself: only public addresses on 443.
+            to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }],
+            ports: [tcp(443)],
+          },
+        ],
+      };
+    }
+
+    for (const [role, spec] of Object.entries(rules)) {
+      this.policies[role] = new k8s.networking.v1.NetworkPolicy(
+        `${name}-${role}`,
+        { metadata: { name: role, namespace: args.namespace, labels: baseLabels(args.appName, g.environment) }, spec },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({});
+  }
+}

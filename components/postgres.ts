@@ -1,0 +1,137 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { DatabaseSettings } from "../config";
+import { selectorLabels, workloadLabels } from "../labels";
+import { containerSecurityContext, podSecurityContext, resourceBlock } from "../workload";
+
+/** Arguments of {@link Postgres}. */
+export interface PostgresArgs {
+  namespace: pulumi.Input<string>;
+  environment: string;
+  appName: string;
+  settings: DatabaseSettings;
+  /** Protect the StatefulSet, its password and credentials from `pulumi destroy` (production). */
+  protect: boolean;
+}
+
+/** The uid of the postgres user in the official alpine image. */
+const POSTGRES_UID = 70;
+const NAME = "postgres";
+
+/**
+ * The environment's Postgres. Ephemeral (previews): a Deployment on an emptyDir — the data lives
+ * as long as the pod. Persistent: a StatefulSet with a PersistentVolumeClaim. The password comes
+ * from `@pulumi/random` and stays secret end to end: in state, in the Secret, in the pods' env.
+ */
+export class Postgres extends pulumi.ComponentResource {
+  readonly password: random.RandomPassword;
+  readonly credentials: k8s.core.v1.Secret;
+  readonly workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet;
+  readonly service: k8s.core.v1.Service;
+  /** In-cluster host name of the database. */
+  readonly host: pulumi.Output<string>;
+  readonly port: number;
+
+  constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("team-environments:k8s:Postgres", name, {}, opts);
+    const s = args.settings;
+    const protect = args.protect;
+    const labels = workloadLabels({ appName: args.appName, environment: args.environment, name: NAME, component: "database" });
+    const selector = selectorLabels(NAME, args.environment);
+    this.port = s.port;
+
+    this.password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, protect });
+    this.credentials = new k8s.core.v1.Secret(
+      `${name}-credentials`,
+      {
+        metadata: { name: `${NAME}-credentials`, namespace: args.namespace, labels },
+        type: "Opaque",
+        stringData: { username: args.appName, database: args.appName, password: this.password.result },
+      },
+      { parent: this, protect },
+    );
+
+    const container: k8s.types.input.core.v1.Container = {
+      name: NAME,
+      image: s.image,
+      ports: [{ name: "postgres", containerPort: s.port }],
+      env: [
+        { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: this.credentials.metadata.name, key: "username" } } },
+        { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: this.credentials.metadata.name, key: "password" } } },
+        { name: "POSTGRES_DB", valueFrom: { secretKeyRef: { name: this.credentials.metadata.name, key: "database" } } },
+        { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+      ],
+      readinessProbe: { exec: { command: ["pg_isready", "-U", args.appName] }, periodSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: "postgres" }, initialDelaySeconds: 30, periodSeconds: 20 },
+      resources: resourceBlock(s.resources),
+      securityContext: containerSecurityContext(true),
+      volumeMounts: [
+        { name: "data", mountPath: "/var/lib/postgresql/data" },
+        { name: "run", mountPath: "/var/run/postgresql" },
+        { name: "tmp", mountPath: "/tmp" },
+      ],
+    };
+    const scratch = [
+      { name: "run", emptyDir: {} },
+      { name: "tmp", emptyDir: {} },
+    ];
+    const podSpec = (volumes: k8s.types.input.core.v1.Volume[]) => ({
+      automountServiceAccountToken: false,
+      securityContext: podSecurityContext(POSTGRES_UID),
+      containers: [container],
+      volumes,
+    });
+
+    if (s.mode === "ephemeral") {
+      this.workload = new k8s.apps.v1.Deployment(
+        `${name}-deployment`,
+        {
+          metadata: { name: NAME, namespace: args.namespace, labels },
+          spec: {
+            replicas: 1,
+            strategy: { type: "Recreate" },
+            selector: { matchLabels: selector },
+            template: { metadata: { labels }, spec: podSpec([{ name: "data", emptyDir: { sizeLimit: "1Gi" } }, ...scratch]) },
+          },
+        },
+        { parent: this },
+      );
+    } else {
+      this.workload = new k8s.apps.v1.StatefulSet(
+        `${name}-statefulset`,
+        {
+          metadata: { name: NAME, namespace: args.namespace, labels },
+          spec: {
+            serviceName: NAME,
+            replicas: 1,
+            selector: { matchLabels: selector },
+            template: { metadata: { labels }, spec: podSpec(scratch) },
+            volumeClaimTemplates: [
+              {
+                metadata: { name: "data", labels },
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  ...(s.storageClass ? { storageClassName: s.storageClass } : {}),
+                  resources: { requests: { storage: s.storageSize } },
+                },
+              },
+            ],
+          },
+        },
+        { parent: this, protect },
+      );
+    }
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: { name: NAME, namespace: args.namespace, labels },
+        spec: { selector, ports: [{ name: "postgres", port: s.port, targetPort: "postgres" }] },
+      },
+      { parent: this },
+    );
+    this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
+    this.registerOutputs({ host: this.host });
+  }
+}

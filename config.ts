@@ -1,0 +1,762 @@
+/**
+ * The only module that reads Pulumi config. `loadSettings()` reads every key of the
+ * `team-environments` namespace once, merges the shared base (base.ts) with the stack's deltas,
+ * validates everything, and returns frozen settings — or throws one `ConfigError` listing every
+ * problem (key, bad value, what is accepted) before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  AppKind,
+  DATABASE_DEFAULTS,
+  ENVIRONMENT_KINDS,
+  EnvironmentKind,
+  KIND_PROFILES,
+  KindProfile,
+  LOCKED_ENVIRONMENTS,
+  LONG_LIVED_ENVIRONMENTS,
+  QuotaProfile,
+  ResourceRequirements,
+  SERVICE_CATALOGUE,
+  ServiceDefinition,
+} from "./base";
+import { parseQuantity } from "./quantity";
+
+/** The config namespace (the Pulumi project name). */
+export const CONFIG_NAMESPACE = "team-environments";
+
+/**
+ * The keys a staging or production stack may set: the explicit per-environment deltas that keep
+ * the two environments identical by construction. Anything else is rejected in those stacks.
+ */
+export const PARITY_DELTA_KEYS = ["imageTag", "hosts", "secretRefs", "autoscaling", "kubeContext"] as const;
+
+/** Raised for invalid stack config; a RunError, so Pulumi prints the message without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly problems: string[]) {
+    super(
+      `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Autoscaling bounds of the HPAs. */
+export interface AutoscalingSettings {
+  minReplicas: number;
+  maxReplicas: number;
+  cpuUtilization: number;
+  memoryUtilization: number;
+}
+
+/** One service as this environment runs it. */
+export interface ServiceSettings extends ServiceDefinition {
+  image: { repository: string; tag: string };
+  resources: ResourceRequirements;
+  /** Fixed replicas; undefined when an HPA owns `spec.replicas`. */
+  replicas?: number;
+  autoscaling?: AutoscalingSettings;
+  pdbMinAvailable?: number;
+  /** Ingress host, or undefined when the service has no ingress. */
+  host?: string;
+  /** Name of the Secret the service reads its credentials from. */
+  secretRef: string;
+}
+
+/** Who is who in RBAC. */
+export interface AccessSettings {
+  developerGroups: string[];
+  developerUsers: string[];
+  qaGroups: string[];
+  qaUsers: string[];
+}
+
+/** Namespace-level guardrails of one environment: namespace, quota, network policy, RBAC. */
+export interface GuardrailSettings {
+  environment: string;
+  kind: AppKind;
+  quota: QuotaProfile;
+  /** Protect the namespace from deletion (production). */
+  protect: boolean;
+  /** Services a preview borrows from qa: the preview may call them there. */
+  borrowsFromQa: boolean;
+  /** Ports the app listens on (the allow rules of the network policy). */
+  appPorts: number[];
+  /** Ports exposed through the ingress controller. */
+  ingressPorts: number[];
+  databasePort: number;
+  /** Egress to the outside world on 443 for the data-refresh job (staging). */
+  dataRefreshEgress: boolean;
+}
+
+/** Ingress settings. */
+export interface IngressSettings {
+  /** `ingressroute` (Traefik CRD) or `ingress` (networking.k8s.io/v1 with the traefik class). */
+  kind: "ingress" | "ingressroute";
+  className: string;
+  /** Traefik cert resolver for TLS, if any. */
+  certResolver?: string;
+  /** Basic-auth user in front of every host (qa, staging), or undefined. */
+  basicAuthUser?: string;
+}
+
+/** Database settings. */
+export interface DatabaseSettings {
+  mode: "ephemeral" | "persistent";
+  image: string;
+  port: number;
+  storageSize: string;
+  storageClass?: string;
+  resources: ResourceRequirements;
+}
+
+/** Staging's data refresh from an anonymised production backup. */
+export interface DataRefreshSettings {
+  schedule: string;
+  image: string;
+  source: string;
+  /** Always true: config that turns anonymisation off is rejected. */
+  anonymize: true;
+}
+
+/** Everything an application stack (feature, qa, staging, production) deploys. */
+export interface AppSettings {
+  kind: AppKind;
+  environment: string;
+  namespace: string;
+  appName: string;
+  imageTag: string;
+  services: ServiceSettings[];
+  /** Services a preview does not deploy; they resolve to the qa namespace. */
+  borrowed: string[];
+  rollout: { maxSurge: number; maxUnavailable: number };
+  ingress: IngressSettings;
+  database: DatabaseSettings;
+  dataRefresh?: DataRefreshSettings;
+  alertSeverity?: "critical" | "warning";
+  /** Protect stateful objects (production). */
+  protect: boolean;
+  /** Feature stacks own their guardrails; long-lived environments get them from the cluster stack. */
+  guardrails?: GuardrailSettings;
+  access: AccessSettings;
+}
+
+/** GitHub repository environments (cluster stack). */
+export interface GitHubSettings {
+  enabled: boolean;
+  /** Why GitHub integration is off, for the stack outputs. */
+  disabledReason?: string;
+  owner: string;
+  repository: string;
+  /** Team slugs and user logins whose approval deploys to staging. */
+  qaReviewers: { teams: string[]; users: string[] };
+  /** Team slugs and user logins whose approval deploys to production. */
+  releaseApprovers: { teams: string[]; users: string[] };
+  preventSelfReview: boolean;
+  /** Branch allowed to deploy to production (besides release tags). */
+  productionBranch: string;
+  /** Tag pattern of releases that may deploy to production. */
+  releaseTagPattern: string;
+}
+
+/** Everything the cluster stack deploys. */
+export interface ClusterSettings {
+  appName: string;
+  domain: string;
+  access: AccessSettings;
+  /** Guardrails of qa, staging and production. */
+  environments: GuardrailSettings[];
+  /** API server URL written into CI kubeconfigs. */
+  apiServerUrl: string;
+  github: GitHubSettings;
+  /** Hosts of each long-lived environment, for the GitHub environment variables. */
+  hosts: Record<string, string>;
+}
+
+/** Validated settings of one stack. */
+export type Settings =
+  | { kind: "cluster"; stack: string; kubeContext?: string; cluster: ClusterSettings }
+  | { kind: AppKind; stack: string; kubeContext?: string; app: AppSettings };
+
+/** Every key this program reads, with the kinds of stack that may set it. */
+const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
+  environmentKind: "all",
+  appName: "all",
+  domain: "all",
+  imageRegistry: "all",
+  kubeContext: "all",
+  ingressKind: "all",
+  tlsCertResolver: "all",
+  developerGroups: ["feature", "cluster"],
+  developerUsers: ["feature", "cluster"],
+  qaGroups: ["cluster"],
+  qaUsers: ["cluster"],
+  imageTag: ["feature", "qa", "staging", "production"],
+  hosts: ["feature", "qa", "staging", "production"],
+  secretRefs: ["feature", "qa", "staging", "production"],
+  imageTags: ["feature", "qa"],
+  previewServices: ["feature"],
+  replicas: ["feature", "qa"],
+  resources: ["feature", "qa"],
+  pdbMinAvailable: ["feature", "qa"],
+  database: ["feature", "qa"],
+  autoscaling: ["staging", "production"],
+  dataRefresh: ["staging"],
+  basicAuthUser: ["qa", "staging"],
+  apiServerUrl: ["cluster"],
+  github: ["cluster"],
+  quotas: ["cluster"],
+};
+
+const FEATURE_STACK = /^feature-pr-([1-9][0-9]{0,8})$/;
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SUBJECT_NAME = /^[^\s]{1,253}$/;
+const CRON = /^(\S+\s+){4}\S+$/;
+
+/** Collects problems while reading; every reader returns undefined for absent or bad values. */
+class Reader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly raw: Record<string, string>) {}
+
+  has(key: string): boolean {
+    return this.raw[key] !== undefined;
+  }
+
+  fail(key: string, value: unknown, accepted: string): undefined {
+    this.problems.push(`${CONFIG_NAMESPACE}:${key} = ${show(value)}: ${accepted}`);
+    return undefined;
+  }
+
+  string(key: string, pattern?: RegExp, accepted?: string): string | undefined {
+    const value = this.raw[key];
+    if (value === undefined) return undefined;
+    if (pattern && !pattern.test(value)) return this.fail(key, value, accepted ?? `must match ${pattern}`);
+    return value;
+  }
+
+  json(key: string): unknown {
+    const value = this.raw[key];
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value);
+    } catch {
+      // A plain string where structured config was expected.
+      return value;
+    }
+  }
+
+  integer(key: string, min: number, max: number): number | undefined {
+    const value = this.json(key);
+    if (value === undefined) return undefined;
+    return checkInteger(this, key, value, min, max);
+  }
+
+  stringList(key: string, pattern: RegExp, accepted: string): string[] | undefined {
+    const value = this.json(key);
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+      return this.fail(key, value, "a list of strings");
+    }
+    const bad = value.filter((v: string) => !pattern.test(v));
+    if (bad.length > 0) return this.fail(key, bad, accepted);
+    return value as string[];
+  }
+
+  object(key: string): Record<string, unknown> | undefined {
+    const value = this.json(key);
+    if (value === undefined) return undefined;
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return this.fail(key, value, "an object (structured config: `pulumi config set --path`)");
+    }
+    return value as Record<string, unknown>;
+  }
+
+  /** A map from service name to a string value, checked against the catalogue. */
+  serviceMap(key: string, pattern: RegExp, accepted: string): Record<string, string> | undefined {
+    const value = this.object(key);
+    if (value === undefined) return undefined;
+    const result: Record<string, string> = {};
+    for (const [service, v] of Object.entries(value)) {
+      if (!isService(service)) {
+        this.fail(`${key}.${service}`, v, `unknown service; services are ${serviceNames().join(", ")}`);
+      } else if (typeof v !== "string" || !pattern.test(v)) {
+        this.fail(`${key}.${service}`, v, accepted);
+      } else {
+        result[service] = v;
+      }
+    }
+    return result;
+  }
+}
+
+function checkInteger(r: Reader, key: string, value: unknown, min: number, max: number): number | undefined {
+  const n = typeof value === "string" && /^-?[0-9]+$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    return r.fail(key, value, `an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function show(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+}
+
+function serviceNames(): string[] {
+  return SERVICE_CATALOGUE.map((s) => s.name);
+}
+
+function isService(name: string): boolean {
+  return SERVICE_CATALOGUE.some((s) => s.name === name);
+}
+
+/** The environment kind a stack name implies, if any. */
+export function kindOfStack(stack: string): EnvironmentKind | undefined {
+  if (FEATURE_STACK.test(stack)) return "feature";
+  return (ENVIRONMENT_KINDS as readonly string[]).includes(stack) && stack !== "feature"
+    ? (stack as EnvironmentKind)
+    : undefined;
+}
+
+/** The stack (and namespace) name of a pull request's preview: the one derivation everything uses. */
+export function featureStackName(pullRequest: number): string {
+  if (!Number.isInteger(pullRequest) || pullRequest < 1) {
+    throw new Error(`pull request number must be a positive integer, got ${show(pullRequest)}`);
+  }
+  return `feature-pr-${pullRequest}`;
+}
+
+/** The base host of an environment: `pr-142.preview.<domain>`, `qa.<domain>`, `staging.<domain>`, `<domain>`. */
+export function environmentHost(kind: AppKind, environment: string, domain: string): string {
+  switch (kind) {
+    case "feature":
+      return `pr-${FEATURE_STACK.exec(environment)?.[1] ?? environment}.preview.${domain}`;
+    case "production":
+      return domain;
+    default:
+      return `${environment}.${domain}`;
+  }
+}
+
+function readResources(r: Reader, key: string, value: unknown): ResourceRequirements | undefined {
+  const accepted = "{requests: {cpu, memory}, limits: {cpu, memory}} with Kubernetes quantities";
+  if (typeof value !== "object" || value === null) return r.fail(key, value, accepted);
+  const v = value as Record<string, Record<string, unknown> | undefined>;
+  const out: Record<string, Record<string, string>> = {};
+  let ok = true;
+  for (const part of ["requests", "limits"] as const) {
+    out[part] = {};
+    for (const res of ["cpu", "memory"] as const) {
+      const q = v[part]?.[res];
+      if (typeof q !== "string" && typeof q !== "number") {
+        r.fail(`${key}.${part}.${res}`, q, "a Kubernetes quantity such as 250m or 512Mi");
+        ok = false;
+      } else if (parseQuantity(q) === undefined || parseQuantity(q) === 0) {
+        r.fail(`${key}.${part}.${res}`, q, "a positive Kubernetes quantity such as 250m or 512Mi");
+        ok = false;
+      } else {
+        out[part][res] = String(q);
+      }
+    }
+  }
+  if (!ok) return undefined;
+  const result = out as unknown as ResourceRequirements;
+  return checkLimits(r, key, result) ? result : undefined;
+}
+
+function checkLimits(r: Reader, key: string, res: ResourceRequirements): boolean {
+  let ok = true;
+  for (const name of ["cpu", "memory"] as const) {
+    const request = parseQuantity(res.requests[name])!;
+    const limit = parseQuantity(res.limits[name])!;
+    if (limit < request) {
+      r.fail(
+        `${key}.limits.${name}`,
+        res.limits[name],
+        `limits must be at least the requests (requests.${name} is ${res.requests[name]})`,
+      );
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+function readAutoscaling(r: Reader, base: AutoscalingSettings): AutoscalingSettings | undefined {
+  const value = r.object("autoscaling");
+  if (value === undefined) return r.has("autoscaling") ? undefined : base;
+  const unknown = Object.keys(value).filter((k) => !(k in base));
+  for (const k of unknown) r.fail(`autoscaling.${k}`, value[k], `unknown field; fields are ${Object.keys(base).join(", ")}`);
+  const minReplicas = value.minReplicas === undefined ? base.minReplicas : checkInteger(r, "autoscaling.minReplicas", value.minReplicas, 1, 100);
+  const maxReplicas = value.maxReplicas === undefined ? base.maxReplicas : checkInteger(r, "autoscaling.maxReplicas", value.maxReplicas, 1, 200);
+  const cpuUtilization = value.cpuUtilization === undefined ? base.cpuUtilization : checkInteger(r, "autoscaling.cpuUtilization", value.cpuUtilization, 10, 100);
+  const memoryUtilization = value.memoryUtilization === undefined ? base.memoryUtilization : checkInteger(r, "autoscaling.memoryUtilization", value.memoryUtilization, 10, 100);
+  if (minReplicas === undefined || maxReplicas === undefined || cpuUtilization === undefined || memoryUtilization === undefined) return undefined;
+  if (maxReplicas < minReplicas) {
+    return r.fail("autoscaling.maxReplicas", maxReplicas, `must be at least autoscaling.minReplicas (${minReplicas})`);
+  }
+  return { minReplicas, maxReplicas, cpuUtilization, memoryUtilization };
+}
+
+function readGroupLists(r: Reader): AccessSettings {
+  const accepted = "a list of RBAC subject names without spaces";
+  return {
+    developerGroups: r.stringList("developerGroups", SUBJECT_NAME, accepted) ?? ["developers"],
+    developerUsers: r.stringList("developerUsers", SUBJECT_NAME, accepted) ?? [],
+    qaGroups: r.stringList("qaGroups", SUBJECT_NAME, accepted) ?? ["qa-engineers"],
+    qaUsers: r.stringList("qaUsers", SUBJECT_NAME, accepted) ?? [],
+  };
+}
+
+function guardrailsFor(kind: AppKind, environment: string, quota: QuotaProfile): GuardrailSettings {
+  const profile = KIND_PROFILES[kind];
+  const ports = [...new Set(SERVICE_CATALOGUE.map((s) => s.port))];
+  const ingressPorts = [...new Set(SERVICE_CATALOGUE.filter((s) => s.hostPrefix !== undefined).map((s) => s.port))];
+  return {
+    environment,
+    kind,
+    quota,
+    protect: profile.protect,
+    borrowsFromQa: kind === "feature",
+    appPorts: ports,
+    ingressPorts,
+    databasePort: DATABASE_DEFAULTS.port,
+    dataRefreshEgress: kind === "staging",
+  };
+}
+
+function readQuotaOverrides(r: Reader): Record<string, QuotaProfile> {
+  const result: Record<string, QuotaProfile> = {};
+  const value = r.object("quotas") ?? {};
+  for (const env of LONG_LIVED_ENVIRONMENTS) result[env] = KIND_PROFILES[env].quota;
+  for (const [env, override] of Object.entries(value)) {
+    if (!(LONG_LIVED_ENVIRONMENTS as readonly string[]).includes(env)) {
+      r.fail(`quotas.${env}`, override, `unknown environment; quotas can be set for ${LONG_LIVED_ENVIRONMENTS.join(", ")}`);
+      continue;
+    }
+    const base = result[env];
+    const merged = { ...base } as Record<string, string | number>;
+    for (const [field, q] of Object.entries((override ?? {}) as Record<string, unknown>)) {
+      if (!(field in base)) {
+        r.fail(`quotas.${env}.${field}`, q, `unknown field; fields are ${Object.keys(base).join(", ")}`);
+      } else if (typeof base[field as keyof QuotaProfile] === "number") {
+        const n = checkInteger(r, `quotas.${env}.${field}`, q, 0, 10000);
+        if (n !== undefined) merged[field] = n;
+      } else if ((typeof q !== "string" && typeof q !== "number") || parseQuantity(q) === undefined) {
+        r.fail(`quotas.${env}.${field}`, q, "a Kubernetes quantity such as 8 or 16Gi");
+      } else {
+        merged[field] = String(q);
+      }
+    }
+    result[env] = merged as unknown as QuotaProfile;
+  }
+  return result;
+}
+
+function readReviewers(r: Reader, key: string, value: unknown): { teams: string[]; users: string[] } {
+  if (value === undefined) return { teams: [], users: [] };
+  const v = value as Record<string, unknown>;
+  const list = (field: string): string[] => {
+    const items = v[field];
+    if (items === undefined) return [];
+    if (!Array.isArray(items) || items.some((i) => typeof i !== "string" || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(i))) {
+      r.fail(`${key}.${field}`, items, "a list of GitHub team slugs or user logins");
+      return [];
+    }
+    return items as string[];
+  };
+  return { teams: list("teams"), users: list("users") };
+}
+
+function readGitHub(r: Reader): GitHubSettings {
+  const value = r.object("github") ?? {};
+  const known = ["enabled", "owner", "repository", "qaReviewers", "releaseApprovers", "preventSelfReview", "productionBranch", "releaseTagPattern"];
+  for (const k of Object.keys(value)) {
+    if (!known.includes(k)) r.fail(`github.${k}`, value[k], `unknown field; fields are ${known.join(", ")}`);
+  }
+  const enabled = value.enabled === undefined ? false : value.enabled;
+  if (typeof enabled !== "boolean") r.fail("github.enabled", enabled, "true or false");
+  const str = (field: string, fallback: string, pattern: RegExp): string => {
+    const v = value[field];
+    if (v === undefined) return fallback;
+    if (typeof v !== "string" || !pattern.test(v)) {
+      r.fail(`github.${field}`, v, `a string matching ${pattern}`);
+      return fallback;
+    }
+    return v;
+  };
+  const settings: GitHubSettings = {
+    enabled: enabled === true,
+    owner: str("owner", "", /^[A-Za-z0-9][A-Za-z0-9-]*$/),
+    repository: str("repository", "", /^[A-Za-z0-9_.-]+$/),
+    qaReviewers: readReviewers(r, "github.qaReviewers", value.qaReviewers),
+    releaseApprovers: readReviewers(r, "github.releaseApprovers", value.releaseApprovers),
+    preventSelfReview: value.preventSelfReview === undefined ? true : value.preventSelfReview === true,
+    productionBranch: str("productionBranch", "main", /^[A-Za-z0-9._/-]+$/),
+    releaseTagPattern: str("releaseTagPattern", "v*", /^[A-Za-z0-9._*/-]+$/),
+  };
+  if (value.preventSelfReview !== undefined && typeof value.preventSelfReview !== "boolean") {
+    r.fail("github.preventSelfReview", value.preventSelfReview, "true or false");
+  }
+  if (!settings.enabled) {
+    settings.disabledReason = "github.enabled is not true (no repository configured)";
+  } else {
+    if (!settings.owner) r.fail("github.owner", value.owner, "the repository owner, required when github.enabled is true");
+    if (!settings.repository) r.fail("github.repository", value.repository, "the repository name, required when github.enabled is true");
+    const approvers = settings.releaseApprovers.teams.length + settings.releaseApprovers.users.length;
+    if (approvers === 0) {
+      r.fail("github.releaseApprovers", value.releaseApprovers, "at least one team or user: production deploys need a reviewer");
+    }
+    if (settings.qaReviewers.teams.length + settings.qaReviewers.users.length === 0) {
+      r.fail("github.qaReviewers", value.qaReviewers, "at least one team or user: staging deploys need QA approval");
+    }
+  }
+  return settings;
+}
+
+function readDataRefresh(r: Reader, registry: string, tag: string): DataRefreshSettings {
+  const value = r.object("dataRefresh") ?? {};
+  const known = ["schedule", "image", "source", "anonymize"];
+  for (const k of Object.keys(value)) {
+    if (!known.includes(k)) r.fail(`dataRefresh.${k}`, value[k], `unknown field; fields are ${known.join(", ")}`);
+  }
+  if (value.anonymize !== undefined && value.anonymize !== true) {
+    r.fail("dataRefresh.anonymize", value.anonymize, "only true: copying production data to staging without anonymising PII is not allowed");
+  }
+  const schedule = value.schedule ?? "0 2 * * 0";
+  if (typeof schedule !== "string" || !CRON.test(schedule)) r.fail("dataRefresh.schedule", schedule, "a five-field cron schedule such as \"0 2 * * 0\"");
+  const image = value.image ?? `${registry}/tools:${tag}`;
+  if (typeof image !== "string" || !/^[^\s:]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.test(image)) {
+    r.fail("dataRefresh.image", image, "an image reference with an explicit tag");
+  }
+  const source = value.source ?? "backup://production/latest";
+  if (typeof source !== "string" || !/^[a-z0-9+.-]+:\/\/\S+$/.test(source)) {
+    r.fail("dataRefresh.source", source, "a backup URL such as s3://backups/production/latest.dump");
+  }
+  return { schedule: String(schedule), image: String(image), source: String(source), anonymize: true };
+}
+
+function readDatabase(r: Reader, profile: KindProfile): DatabaseSettings {
+  const value = r.object("database") ?? {};
+  const known = ["image", "storageSize", "storageClass"];
+  for (const k of Object.keys(value)) {
+    if (!known.includes(k)) r.fail(`database.${k}`, value[k], `unknown field; fields are ${known.join(", ")}`);
+  }
+  const image = value.image ?? DATABASE_DEFAULTS.image;
+  if (typeof image !== "string" || !/^[^\s:]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(image) || image.endsWith(":latest")) {
+    r.fail("database.image", image, "an image reference with an explicit tag other than latest, e.g. postgres:17-alpine");
+  }
+  const storageSize = value.storageSize ?? DATABASE_DEFAULTS.storageSize;
+  if ((typeof storageSize !== "string" && typeof storageSize !== "number") || !parseQuantity(storageSize)) {
+    r.fail("database.storageSize", storageSize, "a positive quantity such as 10Gi");
+  }
+  if (value.storageClass !== undefined && (typeof value.storageClass !== "string" || !DNS_NAME.test(value.storageClass))) {
+    r.fail("database.storageClass", value.storageClass, "a StorageClass name");
+  }
+  return {
+    mode: profile.database,
+    image: String(image),
+    port: DATABASE_DEFAULTS.port,
+    storageSize: String(storageSize),
+    storageClass: value.storageClass as string | undefined,
+    resources: profile.database === "ephemeral" ? DATABASE_DEFAULTS.ephemeralResources : DATABASE_DEFAULTS.resources,
+  };
+}
+
+function readApp(r: Reader, kind: AppKind, environment: string, common: Common): AppSettings {
+  const profile = KIND_PROFILES[kind];
+  const imageTag = r.string("imageTag", IMAGE_TAG, "a Docker image tag: letters, digits, _ . - (at most 128), e.g. a commit SHA");
+  if (imageTag === undefined && !r.has("imageTag")) {
+    r.fail("imageTag", undefined, "required: the image tag to deploy (CI sets it with `pulumi config set imageTag <sha>`)");
+  }
+  if (imageTag === "latest" && kind !== "feature") {
+    r.fail("imageTag", imageTag, "a pinned tag: `latest` is only accepted in feature environments");
+  }
+  const imageTags = r.serviceMap("imageTags", IMAGE_TAG, "a Docker image tag");
+  const hosts = r.serviceMap("hosts", DNS_NAME, "a lower-case DNS host name such as staging-api.example.com");
+  const secretRefs = r.serviceMap("secretRefs", DNS_NAME, "a Secret name (lower-case DNS subdomain)");
+  const previewServices = r.stringList("previewServices", /^.*$/, "");
+  for (const s of previewServices ?? []) {
+    if (!isService(s)) r.fail("previewServices", s, `unknown service; services are ${serviceNames().join(", ")}`);
+  }
+  if (previewServices !== undefined && previewServices.length === 0) {
+    r.fail("previewServices", previewServices, "at least one service (omit the key to deploy all)");
+  }
+  for (const [service, host] of Object.entries(hosts ?? {})) {
+    if (SERVICE_CATALOGUE.find((s) => s.name === service)?.hostPrefix === undefined) {
+      r.fail(`hosts.${service}`, host, "this service has no ingress; hosts can be set for services with an ingress");
+    }
+  }
+
+  const replicas = r.integer("replicas", 1, 50) ?? profile.replicas;
+  const autoscaling = profile.autoscaling ? readAutoscaling(r, profile.autoscaling) : undefined;
+  const pdbMinAvailable = r.integer("pdbMinAvailable", 1, 50) ?? profile.pdbMinAvailable;
+  const scaleFloor = autoscaling ? autoscaling.minReplicas : replicas;
+  if (pdbMinAvailable !== undefined && scaleFloor !== undefined && pdbMinAvailable >= scaleFloor) {
+    if (autoscaling) {
+      r.fail("autoscaling.minReplicas", scaleFloor, `must exceed the PDB minAvailable (${pdbMinAvailable}) so a pod can be evicted: at least ${pdbMinAvailable + 1}`);
+    } else {
+      r.fail("pdbMinAvailable", pdbMinAvailable, `must be below replicas (${scaleFloor}) so a pod can be evicted: at most ${scaleFloor - 1}`);
+    }
+  }
+
+  let resourceOverrides: Record<string, ResourceRequirements> = {};
+  const resourcesValue = r.object("resources");
+  if (resourcesValue !== undefined) {
+    for (const [service, v] of Object.entries(resourcesValue)) {
+      if (!isService(service)) {
+        r.fail(`resources.${service}`, v, `unknown service; services are ${serviceNames().join(", ")}`);
+        continue;
+      }
+      const parsed = readResources(r, `resources.${service}`, v);
+      if (parsed) resourceOverrides = { ...resourceOverrides, [service]: parsed };
+    }
+  }
+
+  const host = environmentHost(kind, environment, common.domain);
+  const deployed = new Set(kind === "feature" && previewServices ? previewServices : serviceNames());
+  const tag = imageTag ?? "invalid";
+  const services: ServiceSettings[] = SERVICE_CATALOGUE.filter((s) => deployed.has(s.name)).map((s) => ({
+    ...s,
+    image: { repository: `${common.imageRegistry}/${s.name}`, tag: imageTags?.[s.name] ?? tag },
+    resources: resourceOverrides[s.name] ?? profile.resources ?? s.resources,
+    replicas: autoscaling ? undefined : replicas,
+    autoscaling,
+    pdbMinAvailable,
+    host:
+      s.hostPrefix === undefined ? undefined : (hosts?.[s.name] ?? (s.hostPrefix ? `${s.hostPrefix}.${host}` : host)),
+    secretRef: secretRefs?.[s.name] ?? `${s.name}-secrets`,
+  }));
+  for (const [service, t] of Object.entries(imageTags ?? {})) {
+    if (!deployed.has(service)) r.fail(`imageTags.${service}`, t, "this service is not deployed by this preview (see previewServices)");
+  }
+
+  const basicAuthUser = r.string("basicAuthUser", /^[A-Za-z0-9._-]{1,64}$/, "a user name of letters, digits, . _ -") ?? "team";
+  return {
+    kind,
+    environment,
+    namespace: environment,
+    appName: common.appName,
+    imageTag: tag,
+    services,
+    borrowed: serviceNames().filter((n) => !deployed.has(n)),
+    rollout: profile.rollout,
+    ingress: {
+      kind: common.ingressKind,
+      className: "traefik",
+      certResolver: common.tlsCertResolver,
+      basicAuthUser: profile.basicAuth ? basicAuthUser : undefined,
+    },
+    database: readDatabase(r, profile),
+    dataRefresh: kind === "staging" ? readDataRefresh(r, common.imageRegistry, tag) : undefined,
+    alertSeverity: profile.alertSeverity,
+    protect: profile.protect,
+    guardrails: kind === "feature" ? guardrailsFor(kind, environment, profile.quota) : undefined,
+    access: common.access,
+  };
+}
+
+interface Common {
+  appName: string;
+  domain: string;
+  imageRegistry: string;
+  ingressKind: "ingress" | "ingressroute";
+  tlsCertResolver?: string;
+  access: AccessSettings;
+}
+
+/**
+ * Validates a raw config map (keys without the `team-environments:` prefix, values as Pulumi
+ * passes them: strings, JSON for structured values) for the given stack. Pure: tests call it directly.
+ */
+export function parseSettings(stack: string, raw: Record<string, string>): Settings {
+  const r = new Reader(raw);
+
+  const derived = kindOfStack(stack);
+  const explicit = r.string("environmentKind", new RegExp(`^(${ENVIRONMENT_KINDS.join("|")})$`), `one of ${ENVIRONMENT_KINDS.join(", ")}`);
+  if (explicit !== undefined && derived !== undefined && explicit !== derived) {
+    r.fail("environmentKind", explicit, `must agree with the stack name "${stack}", which implies ${derived}`);
+  }
+  const kind = (explicit ?? derived) as EnvironmentKind | undefined;
+  if (kind === undefined && !r.has("environmentKind")) {
+    r.problems.push(
+      `stack "${stack}": cannot tell its environment kind; name the stack qa, staging, production, cluster or feature-pr-<N>, or set ${CONFIG_NAMESPACE}:environmentKind`,
+    );
+  }
+  if (kind === "feature" && !FEATURE_STACK.test(stack)) {
+    r.fail("environmentKind", kind, `feature stacks must be named feature-pr-<N> (got "${stack}")`);
+  }
+
+  if (kind !== undefined) {
+    for (const key of Object.keys(raw)) {
+      const scope = KEY_SCOPES[key];
+      if (scope === undefined) {
+        r.fail(key, raw[key], `unknown key; known keys are ${Object.keys(KEY_SCOPES).join(", ")}`);
+      } else if (scope !== "all" && !scope.includes(kind)) {
+        const why = (LOCKED_ENVIRONMENTS as readonly string[]).includes(kind)
+          ? `; ${kind} may only differ from its peer by ${PARITY_DELTA_KEYS.join(", ")}${kind === "staging" ? ", dataRefresh, basicAuthUser" : ""}`
+          : "";
+        r.fail(key, raw[key], `not accepted in ${kind} stacks (accepted in: ${scope.join(", ")})${why}`);
+      }
+    }
+  }
+
+  const common: Common = {
+    appName: r.string("appName", DNS_LABEL, "a lower-case DNS label such as myapp") ?? "myapp",
+    domain: r.string("domain", DNS_NAME, "a lower-case DNS domain such as yourteam.dev") ?? "yourteam.dev",
+    imageRegistry:
+      r.string("imageRegistry", IMAGE_REPOSITORY, "an image repository prefix such as ghcr.io/yourorg/myapp") ??
+      "ghcr.io/yourorg/myapp",
+    ingressKind: (r.string("ingressKind", /^(ingress|ingressroute)$/, "ingress (networking.k8s.io/v1) or ingressroute (Traefik CRD)") ??
+      "ingressroute") as Common["ingressKind"],
+    tlsCertResolver: r.string("tlsCertResolver", /^[A-Za-z0-9_-]+$/, "a Traefik cert resolver name"),
+    access: readGroupLists(r),
+  };
+  const kubeContext = r.string("kubeContext", /^\S+$/, "a kubeconfig context name");
+
+  let settings: Settings | undefined;
+  if (kind === "cluster") {
+    const quotas = readQuotaOverrides(r);
+    const hosts: Record<string, string> = {};
+    for (const env of LONG_LIVED_ENVIRONMENTS) hosts[env] = environmentHost(env, env, common.domain);
+    settings = {
+      kind,
+      stack,
+      kubeContext,
+      cluster: {
+        appName: common.appName,
+        domain: common.domain,
+        access: common.access,
+        environments: LONG_LIVED_ENVIRONMENTS.map((env) => guardrailsFor(env, env, quotas[env])),
+        apiServerUrl: r.string("apiServerUrl", /^https:\/\/\S+$/, "an https:// URL of the Kubernetes API server") ?? "https://127.0.0.1:6443",
+        github: readGitHub(r),
+        hosts,
+      },
+    };
+  } else if (kind !== undefined) {
+    settings = { kind, stack, kubeContext, app: readApp(r, kind, stack, common) };
+  }
+
+  if (r.problems.length > 0 || settings === undefined) throw new ConfigError(r.problems);
+  return deepFreeze(settings);
+}
+
+/** Reads this stack's config and returns validated settings (see `parseSettings`). */
+export function loadSettings(): Settings {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+  }
+  return parseSettings(pulumi.getStack(), raw);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

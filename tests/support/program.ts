@@ -1,0 +1,130 @@
+/**
+ * Runs the real index.ts under mocks for a stack, with that stack's real config: the project
+ * defaults from Pulumi.yaml, then Pulumi.<stack>.yaml, then test overrides — the engine's order.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { installMocks, promiseOf, RecordedResource } from "./mocks";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+const PROJECT = "team-environments";
+
+/** What one run of the program produced. */
+export interface ProgramRun {
+  stack: string;
+  resources: RecordedResource[];
+  /** The stack exports as the module exported them (Outputs unresolved). */
+  exports: Record<string, unknown>;
+}
+
+/** Config of a stack as the engine would pass it: `project:key` → string (JSON for structured values). */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+  const result: Record<string, string> = {};
+  const put = (key: string, value: unknown) => {
+    const full = key.includes(":") ? key : `${PROJECT}:${key}`;
+    result[full] = typeof value === "string" ? value : JSON.stringify(value);
+  };
+  const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+  for (const [key, spec] of Object.entries<any>(project.config ?? {})) {
+    if (spec && typeof spec === "object" && "value" in spec) put(key, spec.value);
+    else if (spec && typeof spec === "object" && "default" in spec) put(key, spec.default);
+    else put(key, spec);
+  }
+  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+  if (fs.existsSync(file)) {
+    for (const [key, value] of Object.entries(parse(fs.readFileSync(file, "utf8"))?.config ?? {})) put(key, value);
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete result[key.includes(":") ? key : `${PROJECT}:${key}`];
+    else put(key, value);
+  }
+  return result;
+}
+
+/** Default overrides so that a feature stack, which has no committed file, can run (CI sets imageTag). */
+export function defaultOverrides(stack: string): Record<string, unknown> {
+  return stack.startsWith("feature-pr-") ? { imageTag: "9b1d3c7" } : {};
+}
+
+function forgetProgramModules() {
+  for (const id of Object.keys(require.cache)) {
+    if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)) {
+      delete require.cache[id];
+    }
+  }
+}
+
+async function settled(resources: RecordedResource[]) {
+  let quiet = 0;
+  let last = -1;
+  while (quiet < 8) {
+    await new Promise((r) => setTimeout(r, 2));
+    if (resources.length === last) quiet++;
+    else quiet = 0;
+    last = resources.length;
+  }
+}
+
+/** Runs index.ts for `stack` and waits until every resource has registered. */
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+  pulumi.runtime.setAllConfig(stackConfig(stack, { ...defaultOverrides(stack), ...overrides }), []);
+  const resources = await installMocks(PROJECT, stack);
+  forgetProgramModules();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const stackExports = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+  await settled(resources);
+  return { stack, resources, exports: stackExports };
+}
+
+/** Resolves every export of a run. */
+export async function resolvedExports(run: ProgramRun): Promise<Record<string, any>> {
+  const out: Record<string, any> = {};
+  for (const [key, value] of Object.entries(run.exports)) out[key] = await promiseOf(value as pulumi.Input<unknown>);
+  return out;
+}
+
+/** The run as `pulumi stack export` would write it (version 3), for the policy pack's CLI. */
+export function toStackExport(run: ProgramRun): any {
+  return {
+    version: 3,
+    deployment: {
+      manifest: { time: new Date(0).toISOString(), magic: "", version: "v3.0.0" },
+      resources: [
+        {
+          urn: `urn:pulumi:${run.stack}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${run.stack}`,
+          custom: false,
+          type: "pulumi:pulumi:Stack",
+        },
+        ...run.resources.map((r) => ({
+          urn: r.urn,
+          custom: r.custom,
+          id: r.custom ? `${r.name}-id` : undefined,
+          type: r.type,
+          inputs: r.wireInputs,
+          outputs: r.wireInputs,
+          parent: r.parent,
+          protect: r.protect || undefined,
+          dependencies: r.dependencies,
+        })),
+      ],
+    },
+  };
+}
+
+/** The resources of a run of one type token. */
+export function ofType(run: ProgramRun, type: string): RecordedResource[] {
+  return run.resources.filter((r) => r.type === type);
+}
+
+/** The one resource of a type whose metadata name (and namespace, if given) match. */
+export function find(run: ProgramRun, type: string, name: string, namespace?: string): RecordedResource {
+  const matches = ofType(run, type).filter(
+    (r) => r.inputs.metadata?.name === name && (namespace === undefined || r.inputs.metadata?.namespace === namespace),
+  );
+  if (matches.length !== 1) {
+    throw new Error(`expected one ${type} named ${name}${namespace ? ` in ${namespace}` : ""}, found ${matches.length}`);
+  }
+  return matches[0];
+}
