@@ -67,15 +67,31 @@ async function settled(resources: RecordedResource[]) {
   }
 }
 
-/** Runs index.ts for `stack` and waits until every resource has registered. */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+/** Runs index.ts for `stack`; reports a failure to load instead of throwing, with what had registered by then. */
+export async function tryRunProgram(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+): Promise<{ error?: unknown; run: ProgramRun }> {
   pulumi.runtime.setAllConfig(stackConfig(stack, { ...defaultOverrides(stack), ...overrides }), []);
   const resources = await installMocks(PROJECT, stack);
   forgetProgramModules();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const stackExports = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+  let stackExports: Record<string, unknown> = {};
+  let error: unknown;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    stackExports = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+  } catch (e) {
+    error = e;
+  }
   await settled(resources);
-  return { stack, resources, exports: stackExports };
+  return { error, run: { stack, resources, exports: stackExports } };
+}
+
+/** Runs index.ts for `stack` and waits until every resource has registered. */
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+  const { error, run } = await tryRunProgram(stack, overrides);
+  if (error !== undefined) throw error;
+  return run;
 }
 
 /** Resolves every export of a run. */

@@ -1,0 +1,112 @@
+import * as assert from "assert";
+import { ConfigError, featureStackName, kindOfStack, parseSettings, Settings } from "../config";
+import { RunError } from "@pulumi/pulumi";
+import { stackConfig, tryRunProgram } from "./support/program";
+
+/** The stack's committed config without the `team-environments:` prefix, plus overrides. */
+function raw(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  const all = stackConfig(stack, stack.startsWith("feature-pr-") ? { imageTag: "9b1d3c7", ...overrides } : overrides);
+  for (const [k, v] of Object.entries(all)) out[k.replace(/^team-environments:/, "")] = v;
+  return out;
+}
+
+function problemsOf(stack: string, overrides: Record<string, unknown>): string[] {
+  try {
+    parseSettings(stack, raw(stack, overrides));
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${e}`);
+    return e.problems;
+  }
+  assert.fail("expected the config to be rejected");
+}
+
+function app(settings: Settings) {
+  assert.ok(settings.kind !== "cluster");
+  return settings.app;
+}
+
+describe("config", () => {
+  describe("valid stacks", () => {
+    it("derives the kind and namespace from the stack name", () => {
+      assert.strictEqual(kindOfStack("feature-pr-142"), "feature");
+      assert.strictEqual(kindOfStack("staging"), "staging");
+      assert.strictEqual(kindOfStack("feature-pr-0"), undefined);
+      assert.strictEqual(featureStackName(142), "feature-pr-142");
+      const a = app(parseSettings("feature-pr-142", raw("feature-pr-142")));
+      assert.strictEqual(a.namespace, "feature-pr-142");
+      assert.strictEqual(a.services.find((s) => s.name === "pwa")?.host, "pr-142.preview.yourteam.dev");
+    });
+
+    it("gives staging and production the same base: HPA 3-8, PDB 2, maxUnavailable 0", () => {
+      for (const stack of ["staging", "production"]) {
+        const a = app(parseSettings(stack, raw(stack)));
+        for (const s of a.services) {
+          assert.deepStrictEqual(s.autoscaling, { minReplicas: 3, maxReplicas: 8, cpuUtilization: 70, memoryUtilization: 80 });
+          assert.strictEqual(s.replicas, undefined, "an HPA owns replicas");
+          assert.strictEqual(s.pdbMinAvailable, 2);
+        }
+        assert.deepStrictEqual(a.rollout, { maxSurge: 1, maxUnavailable: 0 });
+      }
+    });
+
+    it("deploys only the preview services and borrows the rest from qa", () => {
+      const a = app(parseSettings("feature-pr-7", raw("feature-pr-7", { previewServices: ["core-api"] })));
+      assert.deepStrictEqual(a.services.map((s) => s.name), ["core-api"]);
+      assert.deepStrictEqual(a.borrowed, ["pwa", "api-gateway", "auth"]);
+    });
+
+    it("returns frozen settings", () => {
+      const a = app(parseSettings("qa", raw("qa")));
+      assert.ok(Object.isFrozen(a) && Object.isFrozen(a.services[0]));
+    });
+  });
+
+  describe("invalid values stop the program with one message naming key, value and what is accepted", () => {
+    const cases: { name: string; stack: string; overrides: Record<string, unknown>; expect: RegExp }[] = [
+      { name: "fails when the environment kind is unknown", stack: "qa", overrides: { environmentKind: "prod" }, expect: /environmentKind = "prod": one of feature, qa, staging, production, cluster/ },
+      { name: "fails when the kind contradicts the stack name", stack: "staging", overrides: { environmentKind: "production" }, expect: /environmentKind = "production": must agree with the stack name "staging"/ },
+      { name: "fails when replicas are negative", stack: "qa", overrides: { replicas: -1 }, expect: /replicas = -1: an integer from 1 to 50/ },
+      { name: "fails when the image tag is malformed", stack: "qa", overrides: { imageTag: "v1 beta" }, expect: /imageTag = "v1 beta": a Docker image tag/ },
+      { name: "fails when the image tag is missing", stack: "qa", overrides: { imageTag: undefined }, expect: /imageTag = undefined: required/ },
+      { name: "fails when production runs latest", stack: "production", overrides: { imageTag: "latest" }, expect: /imageTag = "latest": a pinned tag/ },
+      {
+        name: "fails when limits are below requests",
+        stack: "qa",
+        overrides: { resources: { "core-api": { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "200m", memory: "256Mi" } } } },
+        expect: /resources\.core-api\.limits\.cpu = "200m": limits must be at least the requests \(requests\.cpu is 500m\)/,
+      },
+      { name: "fails when PDB minAvailable is not below replicas", stack: "qa", overrides: { replicas: 2, pdbMinAvailable: 2 }, expect: /pdbMinAvailable = 2: must be below replicas \(2\)/ },
+      { name: "fails when HPA minReplicas does not exceed the PDB", stack: "staging", overrides: { autoscaling: { minReplicas: 2 } }, expect: /autoscaling\.minReplicas = 2: must exceed the PDB minAvailable \(2\)/ },
+      { name: "fails when maxReplicas is below minReplicas", stack: "production", overrides: { autoscaling: { minReplicas: 5, maxReplicas: 4 } }, expect: /autoscaling\.maxReplicas = 4: must be at least autoscaling\.minReplicas \(5\)/ },
+      { name: "fails when a preview names an unknown service", stack: "feature-pr-9", overrides: { previewServices: ["billing"] }, expect: /previewServices = "billing": unknown service; services are pwa, api-gateway, core-api, auth/ },
+      { name: "fails when a host override names an unknown service", stack: "staging", overrides: { hosts: { checkout: "x.example.com" } }, expect: /hosts\.checkout = "x\.example\.com": unknown service/ },
+      { name: "fails when anonymisation is turned off", stack: "staging", overrides: { dataRefresh: { anonymize: false } }, expect: /dataRefresh\.anonymize = false: only true/ },
+      { name: "fails when staging sets a key outside the parity deltas", stack: "staging", overrides: { replicas: 5 }, expect: /replicas = "?5"?: not accepted in staging stacks .*staging may only differ from its peer by imageTag, hosts, secretRefs, autoscaling/ },
+      { name: "fails on an unknown key (a typo)", stack: "qa", overrides: { imagTag: "abc" }, expect: /imagTag = "abc": unknown key/ },
+      { name: "fails when a feature stack is misnamed", stack: "preview-1", overrides: { environmentKind: "feature", imageTag: "abc" }, expect: /feature stacks must be named feature-pr-<N>/ },
+      { name: "fails when GitHub is on without approvers", stack: "cluster", overrides: { github: { enabled: true, owner: "acme", repository: "shop" } }, expect: /github\.releaseApprovers = undefined: at least one team or user/ },
+      { name: "fails when a quantity is malformed", stack: "cluster", overrides: { quotas: { production: { limitsMemory: "lots" } } }, expect: /quotas\.production\.limitsMemory = "lots": a Kubernetes quantity/ },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const problems = problemsOf(c.stack, c.overrides);
+        assert.ok(problems.some((p) => c.expect.test(p)), `no problem matched ${c.expect}:\n${problems.join("\n")}`);
+      });
+    }
+
+    it("fails with every problem at once, not just the first", () => {
+      const problems = problemsOf("qa", { replicas: 0, imageTag: "no good", ingressKind: "gateway" });
+      assert.strictEqual(problems.length, 3, problems.join("\n"));
+    });
+
+    it("fails before any resource is registered, with a RunError (no stack trace)", async () => {
+      const { error, run } = await tryRunProgram("staging", { replicas: -3 });
+      // index.ts was loaded afresh, with its own copy of config.ts: compare by name.
+      assert.ok(error instanceof Error && error.name === "ConfigError", String(error));
+      assert.ok(RunError.isInstance(error), "Pulumi prints a RunError without a stack trace");
+      assert.match(error.message, /^invalid stack configuration \(\d+ problems?\):\n {2}- team-environments:replicas/);
+      assert.deepStrictEqual(run.resources, []);
+    });
+  });
+});
