@@ -48,12 +48,12 @@ export function defaultOverrides(stack: string): Record<string, unknown> {
   return stack.startsWith("feature-pr-") ? { imageTag: "9b1d3c7" } : {};
 }
 
+/**
+ * Forgets index.ts so the next require runs the composition root again. The modules it imports
+ * are stateless (config is read when loadSettings() is called), so they stay compiled and cached.
+ */
 function forgetProgramModules() {
-  for (const id of Object.keys(require.cache)) {
-    if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)) {
-      delete require.cache[id];
-    }
-  }
+  delete require.cache[require.resolve(path.join(ROOT, "index.ts"))];
 }
 
 async function settled(resources: RecordedResource[]) {
@@ -71,10 +71,12 @@ async function settled(resources: RecordedResource[]) {
 export async function tryRunProgram(
   stack: string,
   overrides: Record<string, unknown> = {},
+  beforeLoad?: () => void,
 ): Promise<{ error?: unknown; run: ProgramRun }> {
   pulumi.runtime.setAllConfig(stackConfig(stack, { ...defaultOverrides(stack), ...overrides }), []);
   const resources = await installMocks(PROJECT, stack);
   forgetProgramModules();
+  beforeLoad?.();
   let stackExports: Record<string, unknown> = {};
   let error: unknown;
   try {
@@ -88,8 +90,12 @@ export async function tryRunProgram(
 }
 
 /** Runs index.ts for `stack` and waits until every resource has registered. */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
-  const { error, run } = await tryRunProgram(stack, overrides);
+export async function runProgram(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+  beforeLoad?: () => void,
+): Promise<ProgramRun> {
+  const { error, run } = await tryRunProgram(stack, overrides, beforeLoad);
   if (error !== undefined) throw error;
   return run;
 }
