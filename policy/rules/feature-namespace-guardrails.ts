@@ -15,7 +15,13 @@ export const featureNamespaceGuardrails: PackRule = {
     const resources = resourcesOf(args);
     const targets = [...namespacesInView(resources).values()].filter((n) => kinds.includes(n.kind));
     if (targets.length === 0) args.notApplicable("no feature namespace in view");
-    const has = (kind: string, ns: string) => resources.some((r) => isKind(r.type, kind) && namespaceOf(r) === ns);
+    const present = new Set<string>();
+    for (const r of resources) {
+      if (!isKind(r.type, "ResourceQuota") && !isKind(r.type, "LimitRange")) continue;
+      const ns = namespaceOf(r);
+      if (typeof ns === "string") present.add(`${ns}/${r.type.slice(r.type.lastIndexOf(":") + 1)}`);
+    }
+    const has = (kind: string, ns: string) => present.has(`${ns}/${kind}`);
     for (const n of targets) {
       for (const kind of ["ResourceQuota", "LimitRange"])
         if (!has(kind, n.name)) reportViolation(`namespace ${n.name} has no ${kind}`, n.resource?.urn);

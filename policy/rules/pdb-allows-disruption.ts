@@ -38,7 +38,16 @@ export const pdbAllowsDisruption: PackRule = {
   validateStack: (args, reportViolation) => {
     const resources = resourcesOf(args);
     const hpas = hpaTargets(resources);
-    const workloads = resources.filter((r) => isKind(r.type, "Deployment") || isKind(r.type, "StatefulSet"));
+    // Workloads by namespace, read once: PDBs are matched within their namespace only.
+    const workloads = new Map<string, { w: ResourceLike; t: NonNullable<ReturnType<typeof podTemplateOf>> }[]>();
+    for (const w of resources) {
+      if (!isKind(w.type, "Deployment") && !isKind(w.type, "StatefulSet")) continue;
+      const t = podTemplateOf(w);
+      if (!t || typeof t.namespace !== "string") continue;
+      const l = workloads.get(t.namespace) ?? [];
+      l.push({ w, t });
+      workloads.set(t.namespace, l);
+    }
     for (const pdb of resources) {
       if (!isKind(pdb.type, "PodDisruptionBudget")) continue;
       const ns = namespaceOf(pdb);
@@ -46,9 +55,8 @@ export const pdbAllowsDisruption: PackRule = {
       const minAvailable = at(pdb.props, "spec", "minAvailable");
       const maxUnavailable = at(pdb.props, "spec", "maxUnavailable");
       if (isUnknown(ns) || sel.unknown || isUnknown(minAvailable) || isUnknown(maxUnavailable)) continue;
-      for (const w of workloads) {
-        const t = podTemplateOf(w);
-        if (!t || namespaceOf(w) !== ns || !matches(sel, t.labels, false)) continue;
+      for (const { w, t } of workloads.get(ns ?? "") ?? []) {
+        if (!matches(sel, t.labels, false)) continue;
         const name = objectName(w);
         const hpa = typeof name === "string" ? hpas.get(`${ns}/${t.kind}/${name}`) : undefined;
         const checks: { what: string; n: number }[] = [];

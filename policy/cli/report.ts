@@ -1,0 +1,105 @@
+/**
+ * report — Markdown for a PR comment: who can do what where (access matrix), and which namespace
+ * reaches which (reachability matrix for app and database ports), from the pack's evaluators.
+ *
+ *   npm run --silent report -- --stack <export.json> [--reference …] [--cluster …] [--config …]
+ */
+import { stackView } from "../analysis/context";
+import { Network, readNetwork, PodInfo } from "../analysis/netpol";
+import { namespaceKind } from "../analysis/objects";
+import { accessSummary, evaluateRbac, readRbac, subjectsOf } from "../analysis/rbac";
+import { policies } from "../policies";
+import { netOptions } from "../rules/network-isolation";
+import { rbacOptions } from "../rules/no-developer-write-in-locked-namespaces";
+import { ruleSettings } from "../runner";
+import { loadInputs, parseArgs, runCli } from "./args";
+
+const USAGE = "usage: report --stack <export.json> [--reference <peer-export.json>] [--cluster <export.json>] [--config <policy-config.json>]";
+const WRITE = ["create", "update", "patch", "delete", "deletecollection"];
+const SPECIAL = ["bind", "escalate", "impersonate"];
+
+function settingsOf(name: string, config: Record<string, unknown>): Record<string, unknown> {
+  const rule = policies.find((p) => p.name === name);
+  return rule ? ruleSettings(rule, config).props : {};
+}
+
+function verbsCell(verbs: Set<string>, unresolved: boolean): string {
+  if (verbs.size === 0) return unresolved ? "? (role not in view)" : "—";
+  if (verbs.has("*")) return "**all**";
+  const w = WRITE.filter((v) => verbs.has(v));
+  const s = SPECIAL.filter((v) => verbs.has(v));
+  const r = [...verbs].filter((v) => !WRITE.includes(v) && !SPECIAL.includes(v));
+  return [w.length ? `**${w.join(", ")}**` : "", s.length ? `**${s.join(", ")}**` : "", r.join(", ")].filter(Boolean).join("; ") + (unresolved ? " +?" : "");
+}
+
+/** Builds the Markdown report. */
+export function buildReport(stackName: string, resources: Parameters<typeof readRbac>[0], config: Record<string, unknown>): string {
+  const rbacCfg = settingsOf("no-developer-write-in-locked-namespaces", config);
+  const netCfg = settingsOf("network-isolation", config);
+  const view = stackView(resources, [rbacCfg.clusterStackExport as string | undefined]);
+  const model = readRbac(view.all);
+  const netModel = readNetwork(
+    stackView(resources, [netCfg.clusterStackExport as string | undefined]).all,
+    netOptions(netCfg),
+  );
+  const envNs = [...netModel.namespaces.values()]
+    .filter((n) => ["feature", "qa", "staging", "production", "monitoring"].includes(n.kind))
+    .map((n) => n.name)
+    .sort();
+  const lines: string[] = [`## Policy report: \`${stackName}\``, ""];
+  lines.push("### Access matrix (subject × namespace → verbs; bold = write or escalation)", "");
+  const subjects = [...subjectsOf(model).entries()].sort(([a], [b]) => a.localeCompare(b));
+  if (subjects.length === 0) lines.push("_No RoleBinding or ClusterRoleBinding in view (pass `--cluster`)._");
+  else {
+    lines.push(`| subject | ${envNs.join(" | ")} |`, `|---|${envNs.map(() => "---").join("|")}|`);
+    for (const [key, s] of subjects) {
+      const cells = envNs.map((ns) => {
+        const a = accessSummary(model, s, ns);
+        return verbsCell(a.verbs, a.unresolved);
+      });
+      lines.push(`| \`${key}\` | ${cells.join(" | ")} |`);
+    }
+  }
+  const verdict = evaluateRbac(model, rbacOptions(rbacCfg));
+  lines.push("", `Developer paths into locked namespaces: **${verdict.findings.length}**`);
+  for (const f of verdict.findings) lines.push(`- \`${f.subject}\` → ${f.namespace}: ${f.capability} (via ${f.via})`);
+  for (const w of verdict.warnings) lines.push(`- ⚠ ${w.message}`);
+
+  lines.push("", "### Reachability (row → column; app = web/api ports, db = database ports)", "");
+  const net = new Network(netModel, netOptions(netCfg));
+  const sources = (ns: string): PodInfo[] => {
+    const kind = namespaceKind(ns, netModel.namespaces.get(ns)?.labels);
+    const untrusted = (netOptions(netCfg).untrustedKinds ?? []).includes(kind);
+    return untrusted ? [net.adversary(ns)] : netModel.pods.filter((p) => p.namespace === ns);
+  };
+  const cell = (from: string, to: string, components: string[]): string => {
+    const targets = netModel.pods.filter((p) => p.namespace === to && components.includes(p.component ?? ""));
+    if (targets.length === 0) return "·";
+    let unknown = true;
+    for (const s of sources(from))
+      for (const t of targets)
+        for (const p of t.ports) {
+          const r = net.reach(s, t, p.port, p.protocol);
+          if (r === undefined) continue;
+          unknown = false;
+          if (r.allowed) return "✅";
+        }
+    return unknown ? "?" : "✖";
+  };
+  lines.push(`| from \\ to | ${envNs.join(" | ")} |`, `|---|${envNs.map(() => "---").join("|")}|`);
+  for (const from of envNs) {
+    lines.push(`| **${from}** | ${envNs.map((to) => `app ${cell(from, to, ["web", "api"])} db ${cell(from, to, ["database"])}`).join(" | ")} |`);
+  }
+  lines.push("", "✅ reachable · ✖ denied by policy · ? neither side's policies in view · `·` no such pods");
+  return lines.join("\n") + "\n";
+}
+
+/** Entry point; returns the exit code. */
+export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const args = parseArgs(argv, USAGE);
+  const { stack, config } = loadInputs(args);
+  out(buildReport(stack.stack, stack.resources, config));
+  return 0;
+}
+
+if (require.main === module) runCli(() => main(process.argv.slice(2)));
