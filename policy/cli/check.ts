@@ -15,7 +15,11 @@ const USAGE =
   "usage: policy:check --stack <export.json> [--reference <peer-export.json>] [--cluster <export.json>] [--config <policy-config.json>]";
 
 /** Entry point; returns the exit code. */
-export async function main(argv: string[], out: (line: string) => void = (l) => process.stdout.write(l + "\n")): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = (l) => process.stdout.write(l + "\n"),
+  err: (line: string) => void = (l) => process.stderr.write(l + "\n"),
+): Promise<number> {
   const args = parseArgs(argv, USAGE);
   const { stack, config, configFile } = loadInputs(args);
   const result = await runPack(policies, stack.resources, config);
@@ -23,9 +27,9 @@ export async function main(argv: string[], out: (line: string) => void = (l) => 
     out(`${f.level} ${f.policy} ${f.resource}: ${f.message.replace(/\s*\n\s*/g, " ")}`);
   }
   const mandatory = result.findings.filter((f) => f.level === "mandatory").length;
-  process.stderr.write(
+  err(
     `policy:check ${stack.stack} (${stack.resources.length} resources, config ${configFile ?? "pack defaults"}): ` +
-      `${mandatory} mandatory, ${result.findings.length - mandatory} advisory finding(s)\n`,
+      `${mandatory} mandatory, ${result.findings.length - mandatory} advisory finding(s)`,
   );
   return mandatory > 0 ? 1 : 0;
 }
