@@ -459,6 +459,12 @@ class Developers {
     const key = subjectKey(s, bindingNs);
     const direct = this.reasons.get(key);
     if (direct) return direct;
+    if (s.kind === "ServiceAccount") {
+      // The API server authenticates a ServiceAccount as this user name.
+      const [ns, name] = key.slice("ServiceAccount:".length).split("/");
+      const asUser = this.reasons.get(`User:system:serviceaccount:${ns}:${name}`);
+      if (asUser) return asUser;
+    }
     let saNs: string | undefined;
     if (s.kind === "ServiceAccount") saNs = key.slice("ServiceAccount:".length).split("/")[0];
     else if (s.kind === "User" && s.name.startsWith("system:serviceaccount:")) saNs = s.name.split(":")[2];
