@@ -1,0 +1,85 @@
+/**
+ * The local toolchain and control plane, seen from TypeScript: where the cache lives, how to get
+ * the Pulumi toolchain's environment, and how to start and stop the local cluster.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** Repository root. */
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Cache directory outside the work tree (toolchain, cluster binaries, local state). */
+export function cacheDir(): string {
+  return process.env.TEAM_ENV_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "team-environments");
+}
+
+/** Raised for a failed local step; the message names the step. */
+export class LocalError extends Error {}
+
+/** Runs a command inheriting stderr (progress), returns stdout; throws LocalError naming the step. */
+export function run(step: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): string {
+  const res = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env ?? process.env,
+    input: opts.input,
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "inherit"],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (res.error) throw new LocalError(`${step}: cannot run ${cmd}: ${res.error.message}`);
+  if (res.status !== 0) throw new LocalError(`${step} failed (exit ${res.status}): ${cmd} ${args.join(" ")}\n${res.stdout.slice(-4000)}`);
+  return res.stdout;
+}
+
+/** Builds (or reuses) the toolchain and returns the environment that puts it first on PATH. */
+export function toolchainEnv(): NodeJS.ProcessEnv {
+  run("toolchain", "bash", ["scripts/toolchain.sh"]);
+  const file = run("toolchain", "bash", ["scripts/toolchain.sh", "--print-env-file"]).trim();
+  if (!fs.existsSync(file)) throw new LocalError(`toolchain: env file ${file} is missing`);
+  const dump = run("toolchain env", "bash", ["-c", `set -a; source "${file}"; env -0`]);
+  const env: NodeJS.ProcessEnv = {};
+  for (const entry of dump.split("\0")) {
+    const i = entry.indexOf("=");
+    if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
+  }
+  return env;
+}
+
+/** Paths the local cluster writes (see scripts/cluster.sh). */
+export function clusterPaths() {
+  const dir = path.join(cacheDir(), "cluster");
+  return {
+    dir,
+    admin: path.join(dir, "kubeconfig"),
+    developer: path.join(dir, "developer.kubeconfig"),
+    qa: path.join(dir, "qa.kubeconfig"),
+  };
+}
+
+/** True when the local control plane answers. */
+export function clusterIsUp(): boolean {
+  const res = spawnSync("bash", ["scripts/cluster.sh", "status"], { cwd: ROOT, encoding: "utf8" });
+  return res.status === 0;
+}
+
+/** Starts the local control plane (builds it first if needed); returns whether this call started it. */
+export function clusterUp(): boolean {
+  const wasUp = clusterIsUp();
+  if (!wasUp) run("cluster up", "bash", ["scripts/cluster.sh", "up"]);
+  return !wasUp;
+}
+
+/** Stops the local control plane. */
+export function clusterDown(): void {
+  run("cluster down", "bash", ["scripts/cluster.sh", "down"]);
+}
+
+/** The API server URL in the admin kubeconfig. */
+export function apiServerUrl(): string {
+  const text = fs.readFileSync(clusterPaths().admin, "utf8");
+  const m = /server:\s*(\S+)/.exec(text);
+  if (!m) throw new LocalError(`cannot find the server URL in ${clusterPaths().admin}`);
+  return m[1];
+}

@@ -1,0 +1,106 @@
+/**
+ * Drives the real Pulumi CLI against the local cluster with a local `file://` backend. The
+ * program runs from a copy of the repository (node_modules linked), so stack init and config
+ * changes never touch the work tree.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { cacheDir, clusterPaths, LocalError, ROOT, run } from "./env";
+
+/** Which policy-config file applies to a stack. */
+export function policyConfigFor(stack: string): string {
+  const kind = stack.startsWith("feature-pr-") ? "feature" : stack === "cluster" ? "cluster" : stack;
+  const file = path.join(ROOT, "policy", "config", `${kind}.json`);
+  return fs.existsSync(file) ? file : path.join(ROOT, "policy", "config", "feature.json");
+}
+
+const SKIP = new Set([".git", "node_modules", "bin", ".pulumi"]);
+
+function copyTree(from: string, to: string) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    if (SKIP.has(entry.name)) continue;
+    const src = path.join(from, entry.name);
+    const dst = path.join(to, entry.name);
+    if (entry.isDirectory()) copyTree(src, dst);
+    else if (entry.isFile()) fs.copyFileSync(src, dst);
+  }
+}
+
+/** A workspace: project copy + backend + passphrase + kubeconfig. */
+export class LocalStacks {
+  readonly dir: string;
+  readonly project: string;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(name: string, toolchain: NodeJS.ProcessEnv, opts: { fresh?: boolean } = {}) {
+    this.dir = path.join(cacheDir(), "workspaces", name);
+    this.project = path.join(this.dir, "project");
+    const state = path.join(this.dir, "state");
+    if (opts.fresh) fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.project, { recursive: true, force: true });
+    copyTree(ROOT, this.project);
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.project, "node_modules"));
+    fs.symlinkSync(path.join(ROOT, "policy", "node_modules"), path.join(this.project, "policy", "node_modules"));
+    fs.mkdirSync(state, { recursive: true });
+    this.env = {
+      ...toolchain,
+      PULUMI_BACKEND_URL: `file://${state}`,
+      PULUMI_HOME: path.join(this.dir, "pulumi-home"),
+      // A local demo backend: the passphrase protects nothing outside this machine.
+      PULUMI_CONFIG_PASSPHRASE: "team-environments-local",
+      KUBECONFIG: clusterPaths().admin,
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+    };
+  }
+
+  /** Runs `pulumi ARGS` in the project copy. */
+  pulumi(args: string[], step = `pulumi ${args.slice(0, 2).join(" ")}`): string {
+    return run(step, "pulumi", [...args, "--non-interactive"], { cwd: this.project, env: this.env });
+  }
+
+  /** Creates the stack if needed and merges `config` into its config file. */
+  ensureStack(stack: string, config: Record<string, unknown> = {}) {
+    const list = this.pulumi(["stack", "ls", "--json"], "pulumi stack ls");
+    const exists = (JSON.parse(list) as { name: string }[]).some((s) => s.name === stack);
+    if (!exists) this.pulumi(["stack", "init", stack], `pulumi stack init ${stack}`);
+    const file = path.join(this.project, `Pulumi.${stack}.yaml`);
+    const doc = fs.existsSync(file) ? (parse(fs.readFileSync(file, "utf8")) ?? {}) : {};
+    doc.config = { ...(doc.config ?? {}) };
+    for (const [k, v] of Object.entries(config)) doc.config[k.includes(":") ? k : `team-environments:${k}`] = v;
+    fs.writeFileSync(file, stringify(doc));
+  }
+
+  /** `pulumi up` with the policy pack. */
+  up(stack: string, extra: string[] = []): string {
+    return this.pulumi(
+      ["up", "--stack", stack, "--yes", "--skip-preview", "--policy-pack", "policy", "--policy-pack-config", policyConfigFor(stack), ...extra],
+      `pulumi up --stack ${stack}`,
+    );
+  }
+
+  /** `pulumi preview` with the policy pack; returns exit status and output instead of throwing. */
+  preview(stack: string, extra: string[] = []): { ok: boolean; output: string } {
+    try {
+      return { ok: true, output: this.pulumi(["preview", "--stack", stack, "--policy-pack", "policy", "--policy-pack-config", policyConfigFor(stack), ...extra]) };
+    } catch (e) {
+      if (e instanceof LocalError) return { ok: false, output: e.message };
+      throw e;
+    }
+  }
+
+  /** Stack outputs (secrets shown). */
+  outputs(stack: string): Record<string, any> {
+    return JSON.parse(this.pulumi(["stack", "output", "--json", "--show-secrets", "--stack", stack]));
+  }
+
+  /** `pulumi stack export` to a file; returns its path. */
+  exportTo(stack: string): string {
+    const file = path.join(this.dir, `${stack}.export.json`);
+    fs.writeFileSync(file, this.pulumi(["stack", "export", "--stack", stack]));
+    return file;
+  }
+}
