@@ -33,7 +33,8 @@ async function main() {
   const kubectl = (args: string[]) => run("kubectl", "kubectl", args, { env: stacks.env });
   for (const stack of STACKS.filter((s) => s !== "cluster")) {
     const out = stacks.outputs(stack);
-    const deployments = JSON.parse(kubectl(["get", "deployments", "-n", out.namespace, "-o", "json"])).items as any[];
+    type Deployment = { metadata: { name: string }; status: { readyReplicas?: number; replicas?: number } };
+    const deployments = JSON.parse(kubectl(["get", "deployments", "-n", String(out.namespace), "-o", "json"])).items as Deployment[];
     const ready = deployments.map((d) => `${d.metadata.name} ${d.status.readyReplicas ?? 0}/${d.status.replicas ?? 0}`);
     console.log(`${stack} (namespace ${out.namespace}, image ${out.imageTag})`);
     for (const [svc, url] of Object.entries(out.urls ?? {})) console.log(`  ${svc}: ${url}`);

@@ -28,6 +28,15 @@ function copyTree(from: string, to: string) {
   }
 }
 
+/** The outputs of a stack, as `pulumi stack output --json` prints them (see README). */
+export interface StackOutputs {
+  namespace?: string;
+  imageTag?: string;
+  imageTags?: Record<string, string>;
+  urls?: Record<string, string>;
+  [key: string]: unknown;
+}
+
 /** A workspace: project copy + backend + passphrase + kubeconfig. */
 export class LocalStacks {
   readonly dir: string;
@@ -93,7 +102,7 @@ export class LocalStacks {
   }
 
   /** Stack outputs (secrets shown). */
-  outputs(stack: string): Record<string, any> {
+  outputs(stack: string): StackOutputs {
     return JSON.parse(this.pulumi(["stack", "output", "--json", "--show-secrets", "--stack", stack]));
   }
 
