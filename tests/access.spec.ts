@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { APP_STACK_RESOURCES, DEVELOPER_READ_RULES, FEATURE_DEVELOPER_RULES, QA_ADMIN_RULES, ROLE_NAMES, WRITE_VERBS } from "../access";
-import { accessSummary, evaluateRbac, readRbac } from "../policy/analysis/rbac";
+import { accessSummary, allows, evaluateRbac, readRbac } from "../policy/analysis/rbac";
 import { ResourceLike } from "../policy/analysis/objects";
 import { find, ofType, ProgramRun, runProgram } from "./support/program";
 
@@ -151,6 +151,19 @@ describe("access control", function () {
           else assert.deepStrictEqual(w, [], `${env} in ${ns}`);
         }
       }
+    });
+
+    it("answers single SubjectAccessReview-style cells", () => {
+      const model = readRbac(asResources(cluster, feature));
+      const dev = { user: "dev1", groups: ["developers", "system:authenticated"] };
+      const ci = (ns: string) => ({ user: `system:serviceaccount:${ns}:ci-deployer`, groups: ["system:serviceaccounts"] });
+      assert.strictEqual(allows(model, dev, "create", "", "pods/exec", "feature-pr-142"), true);
+      assert.strictEqual(allows(model, dev, "create", "", "pods/exec", "production"), false);
+      assert.strictEqual(allows(model, dev, "get", "apps", "deployments", "production"), true);
+      assert.strictEqual(allows(model, dev, "get", "", "secrets", "feature-pr-142"), false);
+      assert.strictEqual(allows(model, ci("staging"), "patch", "apps", "deployments", "staging"), true);
+      assert.strictEqual(allows(model, ci("staging"), "patch", "apps", "deployments", "production"), false);
+      assert.strictEqual(allows(model, ci("staging"), "create", "rbac.authorization.k8s.io", "rolebindings", "staging"), false);
     });
 
     it("the policy pack's evaluator finds no developer path into staging or production", () => {

@@ -703,3 +703,42 @@ export function subjectsOf(model: RbacModel): Map<string, Subject> {
   }
   return out;
 }
+
+/** Who asks, as a SubjectAccessReview names them: a user with groups. */
+export interface Identity {
+  user: string;
+  groups: string[];
+}
+
+/**
+ * Whether `identity` may `verb` `group/resource` (a subresource as `pods/exec`) in `namespace`,
+ * by the bindings and roles in view — the evaluator's answer to one SubjectAccessReview cell.
+ * `undefined` when a binding that names the identity refers to a role out of view.
+ */
+export function allows(
+  model: RbacModel,
+  identity: Identity,
+  verb: string,
+  group: string,
+  resource: string,
+  namespace: string,
+): boolean | undefined {
+  const index = new RoleIndex(model);
+  const names = (s: Subject, bindingNs: string | Unknown | undefined): boolean => {
+    if (s.kind === "Group") return identity.groups.includes(s.name);
+    if (s.kind === "User") return s.name === identity.user;
+    if (s.kind === "ServiceAccount") {
+      const ns = s.namespace ?? (typeof bindingNs === "string" ? bindingNs : undefined);
+      return identity.user === `system:serviceaccount:${ns}:${s.name}`;
+    }
+    return false;
+  };
+  let unresolved = false;
+  for (const g of grantsOf(model, index)) {
+    if (g.scope !== "*" && g.scope !== namespace) continue;
+    if (!g.binding.subjects.some((s) => names(s, g.binding.namespace))) continue;
+    if (g.unknownRole) unresolved = true;
+    if (g.rules.some((rule) => ruleAllows(rule, verb, group, resource))) return true;
+  }
+  return unresolved ? undefined : false;
+}
