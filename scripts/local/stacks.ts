@@ -73,9 +73,7 @@ export class LocalStacks {
 
   /** Creates the stack if needed and merges `config` into its config file. */
   ensureStack(stack: string, config: Record<string, unknown> = {}) {
-    const list = this.pulumi(["stack", "ls", "--json"], "pulumi stack ls");
-    const exists = (JSON.parse(list) as { name: string }[]).some((s) => s.name === stack);
-    if (!exists) this.pulumi(["stack", "init", stack], `pulumi stack init ${stack}`);
+    if (!this.stacks().includes(stack)) this.pulumi(["stack", "init", stack], `pulumi stack init ${stack}`);
     const file = path.join(this.project, `Pulumi.${stack}.yaml`);
     const doc = fs.existsSync(file) ? (parse(fs.readFileSync(file, "utf8")) ?? {}) : {};
     doc.config = { ...(doc.config ?? {}) };
@@ -83,18 +81,63 @@ export class LocalStacks {
     fs.writeFileSync(file, stringify(doc));
   }
 
+  /** Names of the stacks in this workspace's backend. */
+  stacks(): string[] {
+    return (JSON.parse(this.pulumi(["stack", "ls", "--json"], "pulumi stack ls")) as { name: string }[]).map((s) => s.name);
+  }
+
+  /**
+   * The stack's policy config (policy/config/<kind>.json) completed from real state: the cluster
+   * stack's export for the RBAC, network and parity rules, and for staging/production the peer's
+   * export. Before the peer's first deployment there is nothing to compare with.
+   */
+  policyConfig(stack: string, overrides: Record<string, unknown> = {}): string {
+    const config = JSON.parse(fs.readFileSync(policyConfigFor(stack), "utf8")) as Record<string, unknown>;
+    const rule = (id: string): Record<string, unknown> => {
+      const v = config[id];
+      const obj = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : typeof v === "string" ? { enforcementLevel: v } : {};
+      config[id] = obj;
+      return obj;
+    };
+    const existing = this.stacks();
+    if (stack !== "cluster" && existing.includes("cluster")) {
+      const clusterExport = this.exportTo("cluster");
+      for (const id of ["no-developer-write-in-locked-namespaces", "rbac-visibility", "network-isolation", "staging-production-parity"]) {
+        rule(id).clusterStackExport = clusterExport;
+      }
+    }
+    if (stack === "staging" || stack === "production") {
+      const peer = stack === "staging" ? "production" : "staging";
+      const parity = rule("staging-production-parity");
+      if (existing.includes(peer) && this.hasResources(peer)) parity.referenceStackExport = this.exportTo(peer);
+      else parity.requireReference = false;
+    }
+    Object.assign(config, overrides);
+    const file = path.join(this.dir, `policy-config.${stack}.json`);
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    return file;
+  }
+
+  private hasResources(stack: string): boolean {
+    const doc = JSON.parse(this.pulumi(["stack", "export", "--stack", stack], "pulumi stack export")) as {
+      deployment?: { resources?: unknown[] };
+    };
+    return (doc.deployment?.resources?.length ?? 0) > 1;
+  }
+
   /** `pulumi up` with the policy pack. */
   up(stack: string, extra: string[] = []): string {
     return this.pulumi(
-      ["up", "--stack", stack, "--yes", "--skip-preview", "--policy-pack", "policy", "--policy-pack-config", policyConfigFor(stack), ...extra],
+      ["up", "--stack", stack, "--yes", "--skip-preview", "--policy-pack", "policy", "--policy-pack-config", this.policyConfig(stack), ...extra],
       `pulumi up --stack ${stack}`,
     );
   }
 
   /** `pulumi preview` with the policy pack; returns exit status and output instead of throwing. */
-  preview(stack: string, extra: string[] = []): { ok: boolean; output: string } {
+  preview(stack: string, extra: string[] = [], policyOverrides: Record<string, unknown> = {}): { ok: boolean; output: string } {
     try {
-      return { ok: true, output: this.pulumi(["preview", "--stack", stack, "--policy-pack", "policy", "--policy-pack-config", policyConfigFor(stack), ...extra]) };
+      const config = this.policyConfig(stack, policyOverrides);
+      return { ok: true, output: this.pulumi(["preview", "--stack", stack, "--policy-pack", "policy", "--policy-pack-config", config, ...extra]) };
     } catch (e) {
       if (e instanceof LocalError) return { ok: false, output: e.message };
       throw e;

@@ -1,0 +1,207 @@
+/**
+ * End to end: the real Pulumi engine, providers and policy pack against the local control plane.
+ * Starts what it needs (toolchain, cluster) and stops the cluster if it started it.
+ */
+import * as assert from "assert";
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { allows, readRbac } from "../../policy/analysis/rbac";
+import { loadStackExport } from "../../policy/analysis/stack-export";
+import { apiServerUrl, clusterDown, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
+import { LocalStacks } from "../../scripts/local/stacks";
+
+const APP_STACKS = ["qa", "staging", "production", "feature-pr-7"];
+const ALL = ["cluster", ...APP_STACKS];
+const TAG = "3f9c2a1e";
+
+let stacks: LocalStacks;
+let startedCluster = false;
+
+function kubectl(args: string[], kubeconfig = clusterPaths().admin): string {
+  return run(`kubectl ${args.slice(0, 2).join(" ")}`, "kubectl", ["--kubeconfig", kubeconfig, ...args], { env: stacks.env });
+}
+
+function kubectlJson<T = any>(args: string[]): T {
+  return JSON.parse(kubectl([...args, "-o", "json"])) as T;
+}
+
+function configFor(stack: string): Record<string, unknown> {
+  if (stack === "cluster") return { apiServerUrl: apiServerUrl() };
+  if (stack.startsWith("feature-pr-")) return { imageTag: "9b1d3c7" };
+  return {};
+}
+
+describe("end to end on a local control plane", function () {
+  this.timeout(60 * 60 * 1000);
+
+  before(() => {
+    const toolchain = toolchainEnv();
+    startedCluster = clusterUp();
+    run("policy deps", "bash", ["scripts/policy-deps.sh"]);
+    stacks = new LocalStacks("e2e", toolchain, { fresh: true });
+  });
+
+  after(() => {
+    if (startedCluster) clusterDown();
+  });
+
+  it("previews and ups every stack with the policy pack", () => {
+    for (const stack of ALL) {
+      stacks.ensureStack(stack, configFor(stack));
+      const preview = stacks.preview(stack);
+      assert.ok(preview.ok, `preview ${stack}:\n${preview.output}`);
+      stacks.up(stack);
+    }
+  });
+
+  it("reports no changes on a second run", () => {
+    for (const stack of ALL) {
+      const again = stacks.preview(stack, ["--expect-no-changes"]);
+      assert.ok(again.ok, `${stack} is not converged:\n${again.output}`);
+    }
+  });
+
+  it("leaves Deployments Ready and PDBs, HPAs, quotas, NetworkPolicies and PrometheusRules in place", () => {
+    for (const ns of APP_STACKS) {
+      const deployments = kubectlJson(["get", "deployments", "-n", ns]).items as any[];
+      assert.ok(deployments.length >= 5, `${ns} has ${deployments.length} deployments`);
+      for (const d of deployments) {
+        assert.strictEqual(d.status.readyReplicas ?? 0, d.status.replicas, `${ns}/${d.metadata.name} ready`);
+      }
+      const quota = kubectlJson(["get", "resourcequota", "environment-quota", "-n", ns]);
+      assert.ok(quota.status?.used?.pods !== undefined, `${ns} quota has status`);
+      assert.ok(kubectlJson(["get", "networkpolicies", "-n", ns]).items.length >= 5);
+    }
+    for (const ns of ["staging", "production"]) {
+      assert.strictEqual(kubectlJson(["get", "hpa", "-n", ns]).items.length, 4);
+      assert.strictEqual(kubectlJson(["get", "pdb", "-n", ns]).items.length, 4);
+      assert.strictEqual(kubectlJson(["get", "prometheusrules", "-n", ns]).items.length, 1);
+    }
+  });
+
+  it("gives the same RBAC verdict as the API server on every cell (SubjectAccessReview)", () => {
+    const model = readRbac(["cluster", "feature-pr-7", "staging"].flatMap((s) => loadStackExport(stacks.exportTo(s)).resources));
+    const identities = {
+      developer: { user: "dev1", groups: ["developers", "system:authenticated"] },
+      qa: { user: "qa1", groups: ["qa-engineers", "system:authenticated"] },
+      "ci qa": { user: "system:serviceaccount:qa:ci-deployer", groups: ["system:serviceaccounts", "system:serviceaccounts:qa", "system:authenticated"] },
+      "ci staging": { user: "system:serviceaccount:staging:ci-deployer", groups: ["system:serviceaccounts", "system:serviceaccounts:staging", "system:authenticated"] },
+      "ci production": { user: "system:serviceaccount:production:ci-deployer", groups: ["system:serviceaccounts", "system:serviceaccounts:production", "system:authenticated"] },
+    };
+    const cells: [string, string, string][] = [
+      ["get", "", "pods"],
+      ["create", "", "pods/exec"],
+      ["get", "", "secrets"],
+      ["create", "apps", "deployments"],
+      ["patch", "apps", "deployments"],
+      ["delete", "", "configmaps"],
+      ["create", "batch", "jobs"],
+      ["create", "rbac.authorization.k8s.io", "rolebindings"],
+    ];
+    const reviews: any[] = [];
+    const keys: string[] = [];
+    for (const [label, who] of Object.entries(identities)) {
+      for (const ns of ["feature-pr-7", "qa", "staging", "production"]) {
+        for (const [verb, group, resource] of cells) {
+          const [res, sub] = resource.split("/");
+          reviews.push({
+            apiVersion: "authorization.k8s.io/v1",
+            kind: "SubjectAccessReview",
+            spec: { user: who.user, groups: who.groups, resourceAttributes: { namespace: ns, verb, group, resource: res, subresource: sub } },
+          });
+          keys.push(`${label}|${ns}|${verb} ${group}/${resource}`);
+        }
+      }
+    }
+    const input = JSON.stringify({ apiVersion: "v1", kind: "List", items: reviews });
+    const answered = JSON.parse(
+      run("SubjectAccessReviews", "kubectl", ["--kubeconfig", clusterPaths().admin, "create", "-f", "-", "-o", "json"], { env: stacks.env, input }),
+    );
+    const items = answered.items ?? [answered];
+    const disagreements: string[] = [];
+    items.forEach((item: any, i: number) => {
+      const [label, ns, rest] = keys[i].split("|");
+      const [verb, gr] = rest.split(" ");
+      const [group, ...resParts] = gr.split("/");
+      const mine = allows(model, (identities as any)[label], verb, group, resParts.join("/"), ns);
+      if (mine !== item.status.allowed) disagreements.push(`${keys[i]}: API server ${item.status.allowed}, evaluator ${mine}`);
+    });
+    assert.strictEqual(items.length, keys.length);
+    assert.deepStrictEqual(disagreements, []);
+    // And the lock itself, from the API server's mouth.
+    for (const ns of ["staging", "production"]) {
+      for (const [verb, group, resource] of cells.filter(([v]) => v !== "get")) {
+        const i = keys.indexOf(`developer|${ns}|${verb} ${group}/${resource}`);
+        assert.strictEqual(items[i].status.allowed, false, keys[i]);
+      }
+    }
+  });
+
+  it("fails the preview on the parity rule when production would run a tag staging does not", () => {
+    stacks.ensureStack("production", { imageTag: "0ddba11" });
+    try {
+      const result = stacks.preview("production");
+      assert.ok(!result.ok, "the preview must fail");
+      assert.match(result.output, /staging-production-parity/);
+    } finally {
+      stacks.ensureStack("production", { imageTag: TAG });
+    }
+  });
+
+  it("fails the preview on the locked-namespace rule when a RoleBinding grants developers edit in production", () => {
+    const fixture = path.join(stacks.dir, "bad-rolebinding");
+    fs.rmSync(fixture, { recursive: true, force: true });
+    fs.mkdirSync(fixture, { recursive: true });
+    fs.writeFileSync(path.join(fixture, "Pulumi.yaml"), "name: bad-rolebinding\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
+    fs.writeFileSync(
+      path.join(fixture, "index.js"),
+      `const k8s = require(${JSON.stringify(path.join(stacks.project, "node_modules", "@pulumi", "kubernetes"))});\n` +
+        `new k8s.rbac.v1.RoleBinding("oops", { metadata: { name: "oops", namespace: "production" },\n` +
+        `  roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },\n` +
+        `  subjects: [{ kind: "Group", name: "developers", apiGroup: "rbac.authorization.k8s.io" }] });\n`,
+    );
+    fs.symlinkSync(path.join(stacks.project, "node_modules"), path.join(fixture, "node_modules"));
+    const env = stacks.env;
+    run("stack init", "pulumi", ["stack", "init", "production-oops", "--non-interactive"], { cwd: fixture, env });
+    const res = spawnSync(
+      "pulumi",
+      ["preview", "--non-interactive", "--stack", "production-oops", "--policy-pack", path.join(stacks.project, "policy"), "--policy-pack-config", stacks.policyConfig("production")],
+      { cwd: fixture, env, encoding: "utf8" },
+    );
+    assert.notStrictEqual(res.status, 0, res.stdout);
+    assert.match(res.stdout + res.stderr, /no-developer-write-in-locked-namespaces/);
+  });
+
+  it("runs a preview's whole life: init, up, Ready, destroy, namespace gone, stack removed", () => {
+    const stack = "feature-pr-8";
+    stacks.ensureStack(stack, configFor(stack));
+    stacks.up(stack);
+    const deployments = kubectlJson(["get", "deployments", "-n", stack]).items as any[];
+    assert.ok(deployments.every((d) => d.status.readyReplicas === d.status.replicas));
+    stacks.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"]);
+    const gone = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", stack], { encoding: "utf8" });
+    assert.match(gone.stderr, /NotFound/);
+    stacks.pulumi(["stack", "rm", stack, "--yes"]);
+    assert.ok(!stacks.stacks().includes(stack));
+  });
+
+  it("converges on the next run after an up killed midway", async () => {
+    const stack = "feature-pr-9";
+    stacks.ensureStack(stack, configFor(stack));
+    const child = spawn("pulumi", ["up", "--stack", stack, "--yes", "--skip-preview", "--non-interactive"], { cwd: stacks.project, env: stacks.env, stdio: "ignore" });
+    // Kill it once it has created some objects but not all.
+    for (let i = 0; i < 240; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const found = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "deployments", "-n", stack, "--no-headers"], { encoding: "utf8" });
+      if (found.status === 0 && found.stdout.trim().split("\n").filter(Boolean).length >= 1) break;
+    }
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    stacks.pulumi(["refresh", "--stack", stack, "--yes", "--skip-preview", "--clear-pending-creates"]);
+    stacks.up(stack);
+    const again = stacks.preview(stack, ["--expect-no-changes"]);
+    assert.ok(again.ok, again.output);
+    stacks.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"]);
+  });
+});
