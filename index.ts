@@ -16,9 +16,9 @@ const provider = new k8s.Provider("kubernetes", {
 const opts = { providers: [provider] };
 
 /** The environment this stack deploys. */
-export const environment = settings.kind === "cluster" ? "cluster" : settings.app.environment;
+const environment = settings.kind === "cluster" ? "cluster" : settings.app.environment;
 /** Its kind. */
-export const kind = settings.kind;
+const kind = settings.kind;
 
 let outputs: Record<string, unknown>;
 if (settings.kind === "cluster") {
@@ -44,14 +44,5 @@ if (settings.kind === "cluster") {
   };
 }
 
-/** Kind-specific outputs (see README: "Stack outputs"). */
-export const namespace = outputs.namespace;
-export const imageTag = outputs.imageTag;
-export const imageTags = outputs.imageTags;
-export const urls = outputs.urls;
-export const borrowedFromQa = outputs.borrowedFromQa;
-export const basicAuth = outputs.basicAuth;
-export const namespaces = outputs.namespaces;
-export const ciCredentials = outputs.ciCredentials;
-export const kubeconfigs = outputs.kubeconfigs;
-export const github = outputs.github;
+// Stack outputs: only the keys this kind of stack has (see README: "Stack outputs").
+export = { environment, kind, ...outputs };

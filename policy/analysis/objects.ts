@@ -305,3 +305,26 @@ export function knownKeys(obj: unknown, ...path: string[]): string[] {
   const k = keys(obj, ...path);
   return isUnknown(k) ? [] : k;
 }
+
+/**
+ * Whether the program itself sets a workload's `spec.replicas`. With server-side apply the API
+ * server fills in the default (1), so the value alone proves nothing: when the object carries
+ * `managedFields`, only a Pulumi field manager owning `f:spec.f:replicas` counts. Without them
+ * (inputs, mocks, client-side apply) the presence of the field is the answer.
+ */
+export function programSetsReplicas(w: ResourceLike): boolean | Unknown {
+  const replicas = at(w.props, "spec", "replicas");
+  if (replicas === undefined || replicas === null) return false;
+  if (isUnknown(replicas)) return UNKNOWN;
+  const managed = list(w.props, "metadata", "managedFields");
+  if (isUnknown(managed)) return UNKNOWN;
+  const pulumi = managed.filter((m) => {
+    const manager = at(m, "manager");
+    return typeof manager === "string" && manager.startsWith("pulumi");
+  });
+  if (pulumi.length === 0) return true;
+  return pulumi.some((m) => {
+    const owned = at(m, "fieldsV1", "f:spec", "f:replicas");
+    return owned !== undefined && owned !== null;
+  });
+}

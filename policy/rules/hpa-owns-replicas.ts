@@ -2,7 +2,7 @@
  * hpa-owns-replicas: a workload scaled by an HPA must not set spec.replicas, or every deploy
  * resets the HPA's choice.
  */
-import { describe, isKind, namespaceOf, objectName } from "../analysis/objects";
+import { describe, isKind, namespaceOf, objectName, programSetsReplicas } from "../analysis/objects";
 import { at, isUnknown } from "../analysis/values";
 import { PackRule, resourcesOf } from "./kit";
 import { hpaTargets } from "./pdb-allows-disruption";
@@ -25,7 +25,7 @@ export const hpaOwnsReplicas: PackRule = {
       if (typeof ns !== "string" || isUnknown(name)) continue;
       const hpa = hpas.get(`${ns}/${kind}/${name}`);
       const replicas = at(w.props, "spec", "replicas");
-      if (hpa && replicas !== undefined && replicas !== null)
+      if (hpa && programSetsReplicas(w) !== false)
         reportViolation(`${describe(w)} sets spec.replicas ${isUnknown(replicas) ? "<unknown>" : String(replicas)} but ${describe(hpa)} scales it`, w.urn);
     }
   },

@@ -2,7 +2,7 @@
  * pdb-allows-disruption: a PodDisruptionBudget must leave room to evict a pod, or node drains
  * stall. replicas ≥ minAvailable + 1, and for HPA-managed workloads minReplicas ≥ minAvailable + 1.
  */
-import { ResourceLike, describe, isKind, namespaceOf, objectName, podTemplateOf } from "../analysis/objects";
+import { ResourceLike, describe, isKind, namespaceOf, objectName, podTemplateOf, programSetsReplicas } from "../analysis/objects";
 import { matches, readSelector } from "../analysis/selectors";
 import { at, isUnknown, num, str } from "../analysis/values";
 import { PackRule, resourcesOf } from "./kit";
@@ -64,8 +64,9 @@ export const pdbAllowsDisruption: PackRule = {
           const min = num(hpa.props, "spec", "minReplicas");
           if (!isUnknown(min)) checks.push({ what: `${describe(hpa)} minReplicas`, n: min ?? 1 });
         }
+        // An HPA owns the count; the spec.replicas the server defaulted says nothing then.
         const replicas = num(w.props, "spec", "replicas");
-        if (!isUnknown(replicas) && (replicas !== undefined || !hpa)) checks.push({ what: "replicas", n: replicas ?? 1 });
+        if (!isUnknown(replicas) && (!hpa || programSetsReplicas(w) === true)) checks.push({ what: "replicas", n: replicas ?? 1 });
         for (const c of checks) {
           if (typeof minAvailable === "number" || typeof minAvailable === "string") {
             const need = scaled(minAvailable, c.n, true);

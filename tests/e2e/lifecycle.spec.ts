@@ -153,6 +153,7 @@ describe("end to end on a local control plane", function () {
     const fixture = path.join(stacks.dir, "bad-rolebinding");
     fs.rmSync(fixture, { recursive: true, force: true });
     fs.mkdirSync(fixture, { recursive: true });
+    fs.writeFileSync(path.join(fixture, "package.json"), JSON.stringify({ name: "bad-rolebinding", main: "index.js" }));
     fs.writeFileSync(path.join(fixture, "Pulumi.yaml"), "name: bad-rolebinding\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
     fs.writeFileSync(
       path.join(fixture, "index.js"),
@@ -198,6 +199,9 @@ describe("end to end on a local control plane", function () {
     }
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
+    // The killed process left its lock and pending creates behind: release the lock, drop the
+    // pending operations (server-side apply upserts the objects that did get created).
+    stacks.pulumi(["cancel", "--yes", "--stack", stack]);
     stacks.pulumi(["refresh", "--stack", stack, "--yes", "--skip-preview", "--clear-pending-creates"]);
     stacks.up(stack);
     const again = stacks.preview(stack, ["--expect-no-changes"]);

@@ -309,6 +309,20 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       const rs = replace(staging(), "staging-core-api", (p) => (p.spec.replicas = 3));
       assert.match((await findingsOf("hpa-owns-replicas", rs))[0].message, /sets spec\.replicas 3 but HorizontalPodAutoscaler staging\/core-api scales it/);
     });
+    it("hpa-owns-replicas and pdb-allows-disruption pass when only the API server defaulted spec.replicas (server-side apply)", async () => {
+      const managed = (manager: string, fields: Record<string, unknown>) => ({ manager, operation: "Apply", fieldsType: "FieldsV1", fieldsV1: fields });
+      const defaulted = replace(staging(), "staging-core-api", (p) => {
+        p.spec.replicas = 1;
+        p.metadata.managedFields = [managed("pulumi-kubernetes-2b4f1a", { "f:spec": { "f:selector": {}, "f:template": {} } })];
+      });
+      assert.deepStrictEqual(await findingsOf("hpa-owns-replicas", defaulted), []);
+      assert.deepStrictEqual(await findingsOf("pdb-allows-disruption", defaulted), []);
+      const owned = replace(staging(), "staging-core-api", (p) => {
+        p.spec.replicas = 1;
+        p.metadata.managedFields = [managed("pulumi-kubernetes-2b4f1a", { "f:spec": { "f:replicas": {}, "f:template": {} } })];
+      });
+      assert.match((await findingsOf("hpa-owns-replicas", owned))[0].message, /sets spec\.replicas 1/);
+    });
     it("feature-namespace-guardrails passes with quota and LimitRange, and fails when the LimitRange is missing", async () => {
       assert.deepStrictEqual(await findingsOf("feature-namespace-guardrails", featureStack()), []);
       const rs = featureStack().filter((r) => r.name !== `${F}-limits`);
