@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["tests/**/*.ts"],
+    files: ["tests/**/*.ts", "bench/**/*.ts"],
     // Tests inspect arbitrary Kubernetes objects recorded by the mocks.
     rules: { "@typescript-eslint/no-non-null-assertion": "off", "@typescript-eslint/no-explicit-any": "off" },
   },

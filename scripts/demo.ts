@@ -26,7 +26,8 @@ async function main() {
     const config: Record<string, unknown> = stack === "cluster" ? { apiServerUrl: apiServerUrl() } : {};
     if (stack.startsWith("feature-pr-")) config.imageTag = "9b1d3c7";
     stacks.ensureStack(stack, config);
-    stacks.up(stack);
+    // --refresh: the state may predate a restarted (empty) control plane.
+    stacks.up(stack, ["--refresh"]);
   }
 
   step("environments");

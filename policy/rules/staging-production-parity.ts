@@ -54,8 +54,12 @@ export const stagingProductionParity: PackRule = {
     const view = stackView(own, [ref, optString(cfg, "clusterStackExport")]);
     const staging = parityView(view.all, stagingNs);
     const production = parityView(view.all, productionNs);
-    if (staging.size === 0 || production.size === 0) {
-      const missing = staging.size === 0 ? stagingNs : productionNs;
+    // One side's app can be out of view while its guardrails (from the cluster export) are in
+    // view: then there is nothing to compare the app with, as when the side is absent entirely.
+    const runsWorkloads = (m: Map<string, unknown>) => [...m.keys()].some((k) => /^(Deployment|StatefulSet)\//.test(k));
+    const appMissing = runsWorkloads(staging) !== runsWorkloads(production);
+    if (staging.size === 0 || production.size === 0 || appMissing) {
+      const missing = staging.size === 0 || (appMissing && !runsWorkloads(staging)) ? stagingNs : productionNs;
       if (bool(cfg, "requireReference", true)) {
         reportViolation(
           `cannot compare: no objects of ${missing} in view. Pass its stack export as referenceStackExport ` +

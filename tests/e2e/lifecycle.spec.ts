@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { allows, readRbac } from "../../policy/analysis/rbac";
 import { loadStackExport } from "../../policy/analysis/stack-export";
-import { apiServerUrl, clusterDown, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
+import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
 
 const APP_STACKS = ["qa", "staging", "production", "feature-pr-7"];
@@ -37,6 +37,9 @@ describe("end to end on a local control plane", function () {
 
   before(() => {
     const toolchain = toolchainEnv();
+    // The suite owns the control plane for its run: objects left by a demo or an earlier run
+    // would be foreign to its fresh state backend.
+    if (clusterIsUp()) clusterDown();
     startedCluster = clusterUp();
     run("policy deps", "bash", ["scripts/policy-deps.sh"]);
     stacks = new LocalStacks("e2e", toolchain, { fresh: true });
@@ -153,7 +156,7 @@ describe("end to end on a local control plane", function () {
     const fixture = path.join(stacks.dir, "bad-rolebinding");
     fs.rmSync(fixture, { recursive: true, force: true });
     fs.mkdirSync(fixture, { recursive: true });
-    fs.writeFileSync(path.join(fixture, "package.json"), JSON.stringify({ name: "bad-rolebinding", main: "index.js" }));
+    fs.writeFileSync(path.join(fixture, "package.json"), JSON.stringify({ name: "bad-rolebinding", version: "0.0.0", main: "index.js" }));
     fs.writeFileSync(path.join(fixture, "Pulumi.yaml"), "name: bad-rolebinding\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
     fs.writeFileSync(
       path.join(fixture, "index.js"),

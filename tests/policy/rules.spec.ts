@@ -131,6 +131,13 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       const cfg = { "staging-production-parity": { ...ref()["staging-production-parity"], allowedDeltas: ["HorizontalPodAutoscaler/*:maxReplicas"] } };
       assert.deepStrictEqual(await findingsOf("staging-production-parity", prod, cfg), []);
     });
+    it("passes the first deployment of staging, before production's app exists, when no reference is required", async () => {
+      const guardrails = clusterStack();
+      const cfg = { "staging-production-parity": { requireReference: false, clusterStackExport: writeExport("cluster", guardrails) } };
+      assert.deepStrictEqual(await findingsOf("staging-production-parity", appStack("staging"), cfg), []);
+      const strict = { "staging-production-parity": { clusterStackExport: writeExport("cluster", guardrails) } };
+      assert.match(mandatoryMessages(await findingsOf("staging-production-parity", appStack("staging"), strict))[0], /cannot compare: no objects of production/);
+    });
     it("fails when no reference export is given", async () => {
       assert.match(mandatoryMessages(await findingsOf("staging-production-parity", appStack("production")))[0], /cannot compare: no objects of staging/);
     });
