@@ -134,10 +134,22 @@ export function parityObject(r: ResourceLike, env: string): ParityObject | undef
 /** The comparable objects of one environment namespace. */
 export function parityView(resources: readonly ResourceLike[], env: string): Map<string, ParityObject> {
   const out = new Map<string, ParityObject>();
+  // An HPA owns its target's replica count (the HPA's bounds are compared instead).
+  const scaled = new Set<string>();
+  for (const r of resources) {
+    if (namespaceOf(r) !== env || !isKind(r.type, "HorizontalPodAutoscaler")) continue;
+    const kind = str(r.props, "spec", "scaleTargetRef", "kind");
+    const name = str(r.props, "spec", "scaleTargetRef", "name");
+    if (typeof kind === "string" && typeof name === "string") scaled.add(`${kind}/${name.split(env).join(ENV)}`);
+  }
   for (const r of resources) {
     if (namespaceOf(r) !== env) continue;
     const o = parityObject(r, env);
-    if (o && !out.has(o.key)) out.set(o.key, o);
+    if (!o || out.has(o.key)) continue;
+    if (scaled.has(o.key) && o.tree && typeof o.tree === "object" && !Array.isArray(o.tree)) {
+      (o.tree as { [k: string]: Plain }).replicas = "<owned by HorizontalPodAutoscaler>";
+    }
+    out.set(o.key, o);
   }
   return out;
 }

@@ -105,7 +105,10 @@ export function parseStackExport(doc: unknown, source: string): LoadedStack {
     if (r.type === "pulumi:pulumi:Stack" || r.type.startsWith("pulumi:providers:")) {
       continue;
     }
-    const props = decodeSecrets(r.inputs ?? r.outputs ?? {}) as Record<string, unknown>;
+    // The engine hands stack policies the resources' state (outputs): for Kubernetes objects the
+    // live object, defaults filled in by the API server. Read exports the same way, so a stack in
+    // preview and a peer from its export compare like with like.
+    const props = decodeSecrets(nonEmpty(r.outputs) ?? r.inputs ?? {}) as Record<string, unknown>;
     const name = r.urn.slice(r.urn.lastIndexOf("::") + 2);
     const res: ResourceLike = { type: r.type, urn: r.urn, name, props, opts: { protect: r.protect === true } };
     if (typeof r.provider === "string") {
@@ -155,4 +158,8 @@ export function loadStackExport(file: string): LoadedStack {
   const stack = parseStackExport(doc, file);
   cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, stack });
   return stack;
+}
+
+function nonEmpty(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return o && Object.keys(o).length > 0 ? o : undefined;
 }

@@ -107,6 +107,10 @@ describe("policy rules (through unknownCheckingProxy)", () => {
     it("passes when production matches staging and runs a staged tag", async () => {
       assert.deepStrictEqual(await findingsOf("staging-production-parity", appStack("production"), ref()), []);
     });
+    it("passes when only the server-defaulted replica count of an HPA-managed Deployment differs", async () => {
+      const prod = replace(appStack("production"), "production-core-api", (p) => (p.spec.replicas = 1));
+      assert.deepStrictEqual(await findingsOf("staging-production-parity", prod, ref()), []);
+    });
     it("fails when a container limit differs, naming the attribute path", async () => {
       const prod = replace(appStack("production"), "production-core-api", (p) => (p.spec.template.spec.containers[0].resources.limits.memory = "1Gi"));
       const msgs = mandatoryMessages(await findingsOf("staging-production-parity", prod, ref()));
