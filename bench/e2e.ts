@@ -19,16 +19,19 @@ function seconds<T>(fn: () => T): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-/** The stack's Kubernetes objects as plain manifests, moved to namespace `to`. */
+/** The stack's Kubernetes objects as the program rendered them (inputs), moved to namespace `to`. */
 function render(exportFile: string, from: string, to: string): string {
   const doc = JSON.parse(fs.readFileSync(exportFile, "utf8"));
   const objects: any[] = [];
   for (const r of doc.deployment.resources as any[]) {
-    if (!r.type.startsWith("kubernetes:") || !r.custom || !r.outputs?.kind) continue;
-    const o = JSON.parse(JSON.stringify(r.outputs).split(from).join(to));
+    if (!r.type.startsWith("kubernetes:") || !r.custom || !r.inputs?.kind) continue;
+    const o = JSON.parse(JSON.stringify(r.inputs).split(from).join(to));
     delete o.status;
+    // Pulumi's bookkeeping in the provider's outputs (__inputs, __fieldManager, …).
+    for (const k of Object.keys(o)) if (k.startsWith("__")) delete o[k];
     for (const f of SERVER_FIELDS) delete o.metadata[f];
-    if (o.kind === "Secret" && o.data?.["4dabf18193072939515e22adb298388d"]) {
+    // Secret values are encrypted in the export; a stand-in of the same shape will do.
+    if (o.kind === "Secret" && (o.data?.["4dabf18193072939515e22adb298388d"] || o.stringData?.["4dabf18193072939515e22adb298388d"])) {
       o.stringData = { username: "app", password: "bench", database: "app" };
       delete o.data;
     }

@@ -85,7 +85,8 @@ export class App extends pulumi.ComponentResource {
           optionalSecrets: a.kind === "feature",
           environmentConfig: environmentConfig(service.host),
           migrationRetries: a.kind === "production" ? 0 : 2,
-          dependsOn: args.dependsOn,
+          // Only services that use the database wait for it; the others roll out in parallel.
+          dependsOn: service.usesDatabase ? args.dependsOn : undefined,
         },
         { parent: this },
       );

@@ -39,8 +39,9 @@ export class Environment extends pulumi.ComponentResource {
     } else {
       this.namespace = pulumi.output(s.namespace);
     }
-    // Objects in a preview wait for its namespace and guardrails (quota before pods).
-    const inNamespace = this.guardrails ? [this.guardrails] : [];
+    // Objects in a preview wait for its namespace, and pods for the quota and LimitRange that
+    // admit them; network policies and RBAC go in alongside.
+    const inNamespace = this.guardrails ? [this.guardrails.namespace, this.guardrails.quota] : [];
     this.database = new Postgres(
       `${name}-postgres`,
       { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect },

@@ -103,6 +103,16 @@ describe("stacks", function () {
       assert.ok(!ofType(run, T.job).some((j) => j.inputs.metadata.name.startsWith("pwa-")), "pwa has no migrations");
     });
 
+    it("waits for the database only where a service uses it", async () => {
+      const run = await stack("staging");
+      const db = find(run, T.statefulSet, "postgres", "staging").urn;
+      const job = ofType(run, T.job).find((j) => j.inputs.metadata.name.startsWith("core-api-migrate-"))!;
+      assert.ok(job.dependencies.includes(db), "migrations wait for the database");
+      for (const svc of ["pwa", "api-gateway"]) {
+        assert.ok(!find(run, T.deployment, svc, "staging").dependencies.includes(db), `${svc} rolls out without waiting for the database`);
+      }
+    });
+
     it("names the migrations Job after the image, so a new tag runs new migrations", async () => {
       const a = ofType(await stack("qa"), T.job).map((j) => j.inputs.metadata.name);
       const b = ofType(await runProgram("qa", { imageTag: "77aa00" }), T.job).map((j) => j.inputs.metadata.name);
