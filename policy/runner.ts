@@ -6,11 +6,10 @@
  * and the enforcement level comes from config (`all`, then per rule), then the rule, then advisory.
  * Used by the CLI, the report, the tests and the bench.
  */
-import * as fs from "fs";
 import type { EnforcementLevel, PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
 import { ResourceLike, describe } from "./analysis/objects";
-import { InputError } from "./analysis/stack-export";
+import { InputError, readJsonFile } from "./analysis/stack-export";
 import { PackRule } from "./rules/kit";
 
 /** `--policy-pack-config` JSON: `{ "all": level, "<rule>": level | { enforcementLevel?, ...props } }`. */
@@ -106,19 +105,7 @@ export function validatePackConfig(config: unknown, rules: readonly PackRule[], 
 
 /** Reads and validates a policy config file. */
 export function loadPackConfig(file: string, rules: readonly PackRule[]): PackConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError(`${file}: cannot read policy config (${(e as Error).message})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file}: policy config is not valid JSON (${(e as Error).message})`);
-  }
-  return validatePackConfig(doc, rules, file);
+  return validatePackConfig(readJsonFile(file, "policy config"), rules, file);
 }
 
 /** Effective level and properties of a rule under a config (schema defaults applied). */

@@ -143,23 +143,26 @@ export function loadStackExport(file: string): LoadedStack {
   if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) {
     return hit.stack;
   }
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError(`${file}: cannot read stack export (${(e as Error).message})`);
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-  const stack = parseStackExport(doc, file);
+  const stack = parseStackExport(readJsonFile(file, "stack export"), file);
   cache.set(file, { mtimeMs: stat.mtimeMs, size: stat.size, stack });
   return stack;
 }
 
 function nonEmpty(o: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   return o && Object.keys(o).length > 0 ? o : undefined;
+}
+
+/** Reads a JSON file; an unreadable or malformed file is an InputError naming the file and what it should be. */
+export function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new InputError(`${file}: cannot read ${what} (${(e as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${file}: not valid JSON for a ${what} (${(e as Error).message})`);
+  }
 }
