@@ -111,7 +111,8 @@ export class LocalStacks {
     if (stack === "staging" || stack === "production") {
       const peer = stack === "staging" ? "production" : "staging";
       const parity = rule("staging-production-parity");
-      if (existing.includes(peer) && this.hasResources(peer)) parity.referenceStackExport = this.exportTo(peer);
+      const peerExport = existing.includes(peer) ? this.exportTo(peer) : undefined;
+      if (peerExport && hasResources(peerExport)) parity.referenceStackExport = peerExport;
       else parity.requireReference = false;
     }
     Object.assign(config, overrides);
@@ -120,12 +121,6 @@ export class LocalStacks {
     return file;
   }
 
-  private hasResources(stack: string): boolean {
-    const doc = JSON.parse(this.pulumi(["stack", "export", "--stack", stack], "pulumi stack export")) as {
-      deployment?: { resources?: unknown[] };
-    };
-    return (doc.deployment?.resources?.length ?? 0) > 1;
-  }
 
   /** `pulumi up` with the policy pack. */
   up(stack: string, extra: string[] = []): string {
@@ -157,4 +152,10 @@ export class LocalStacks {
     fs.writeFileSync(file, this.pulumi(["stack", "export", "--stack", stack]));
     return file;
   }
+}
+
+/** Whether an export file holds more than the stack resource itself. */
+function hasResources(exportFile: string): boolean {
+  const doc = JSON.parse(fs.readFileSync(exportFile, "utf8")) as { deployment?: { resources?: unknown[] } };
+  return (doc.deployment?.resources?.length ?? 0) > 1;
 }
