@@ -23,6 +23,7 @@ export const ROLE_NAMES = {
   developerRead: "team-developer-read",
   featureDeveloper: "team-feature-developer",
   previewDeployer: "team-preview-deployer",
+  previewDeployerSecrets: "team-preview-deployer-secrets",
   qaAdmin: "qa-admin",
   deployer: "ci-deployer",
 } as const;
@@ -138,18 +139,23 @@ export const QA_ADMIN_RULES: Rule[] = [
   { apiGroups: ["autoscaling"], resources: ["horizontalpodautoscalers"], verbs: MANAGE_VERBS },
 ];
 
+/** Kinds the app stack creates that the preview deployer gets cluster-wide (everything but Secrets). */
+const PREVIEW_CLUSTER_WIDE = APP_STACK_RESOURCES.filter((r) => !(r.apiGroup === "" && r.resource === "secrets"));
+
 /**
  * The preview deployer creates whole feature environments: namespaces and their guardrails,
  * the app, and the developers' RoleBinding — which it may only bind to the feature-developer
- * ClusterRole (`bind` restricted by resourceNames). RBAC cannot restrict it to feature-pr-*
- * namespaces; a ValidatingAdmissionPolicy does (see ClusterAccess).
+ * ClusterRole or to its own Secrets role (`bind` restricted by resourceNames). It runs
+ * pull-request code, so it never reads Secrets cluster-wide: each preview binds
+ * {@link previewDeployerSecretRules} to it in that namespace only. RBAC cannot restrict it to
+ * feature-pr-* namespaces; admission does (policy/analysis/fences.ts, shipped by ClusterAccess).
  */
 export function previewDeployerRules(): Rule[] {
   return [
     { apiGroups: [""], resources: ["namespaces"], verbs: MANAGE_VERBS },
     ...rulesFor(
       [
-        ...APP_STACK_RESOURCES,
+        ...PREVIEW_CLUSTER_WIDE,
         { apiGroup: "", resource: "resourcequotas" },
         { apiGroup: "", resource: "limitranges" },
         { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
@@ -157,7 +163,20 @@ export function previewDeployerRules(): Rule[] {
       ],
       MANAGE_VERBS,
     ),
-    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: [ROLE_NAMES.featureDeveloper] },
+    {
+      apiGroups: ["rbac.authorization.k8s.io"],
+      resources: ["clusterroles"],
+      verbs: ["bind"],
+      resourceNames: [ROLE_NAMES.featureDeveloper, ROLE_NAMES.previewDeployerSecrets],
+    },
     ...AWAIT_READS,
   ];
 }
+
+/** The preview deployer's Secrets, granted by a RoleBinding in each preview namespace only. */
+export function previewDeployerSecretRules(): Rule[] {
+  return [{ apiGroups: [""], resources: ["secrets"], verbs: [...MANAGE_VERBS] }];
+}
+
+/** The preview deployer's user name, as the API server authenticates it and as the fence matches it. */
+export const PREVIEW_DEPLOYER_USER = `system:serviceaccount:${PREVIEW_DEPLOYER.namespace}:${PREVIEW_DEPLOYER.serviceAccount}`;

@@ -1,8 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DEVELOPER_READ_RULES, FEATURE_DEVELOPER_RULES, PREVIEW_DEPLOYER, previewDeployerRules, ROLE_NAMES } from "../access";
+import {
+  DEVELOPER_READ_RULES,
+  FEATURE_DEVELOPER_RULES,
+  PREVIEW_DEPLOYER,
+  PREVIEW_DEPLOYER_USER,
+  previewDeployerRules,
+  previewDeployerSecretRules,
+  ROLE_NAMES,
+} from "../access";
 import { AccessSettings } from "../config";
-import { baseLabels, KIND_LABEL } from "../labels";
+import { baseLabels } from "../labels";
+import { admissionPolicies } from "../policy/analysis/fences";
 import { ServiceAccountIdentity } from "./ci-deployer";
 import { subjects } from "./environment-access";
 
@@ -12,7 +21,12 @@ export interface ClusterAccessArgs {
   access: AccessSettings;
   /** API server URL for the preview deployer's kubeconfig. */
   server: string;
+  /** The team's domain; preview hosts must live under `*.preview.<domain>`. */
+  domain: string;
 }
+
+/** Annotation that says, on each admission policy, what it guarantees. */
+const PURPOSE_ANNOTATION = "team-environments.dev/purpose";
 
 const RBAC = "rbac.authorization.k8s.io";
 
@@ -20,8 +34,11 @@ const RBAC = "rbac.authorization.k8s.io";
  * Cluster-scoped access. Developers: one ClusterRole that reads workloads, pods, logs, events
  * and config across namespaces (never Secrets), bound cluster-wide — and nothing else
  * cluster-wide. The feature-developer ClusterRole, bound per preview namespace by the preview.
- * The preview deployer: a ServiceAccount that creates previews, fenced to namespaces labelled
- * `kind=feature` by a ValidatingAdmissionPolicy because RBAC cannot match namespace names.
+ * The preview deployer: a ServiceAccount that creates previews (it runs pull-request code), with no
+ * cluster-wide Secret read, fenced to `feature-pr-<N>` namespaces by a ValidatingAdmissionPolicy
+ * because RBAC cannot match namespace names. The other admission policies keep previews
+ * `restricted`, their hosts under `*.preview.<domain>`, their RoleBindings to the feature roles,
+ * and `externalIPs` out of every Service.
  */
 export class ClusterAccess extends pulumi.ComponentResource {
   readonly developerRead: k8s.rbac.v1.ClusterRole;
@@ -31,7 +48,9 @@ export class ClusterAccess extends pulumi.ComponentResource {
   readonly previewDeployer: ServiceAccountIdentity;
   readonly previewDeployerRole: k8s.rbac.v1.ClusterRole;
   readonly previewDeployerBinding: k8s.rbac.v1.ClusterRoleBinding;
-  readonly previewFence: k8s.admissionregistration.v1.ValidatingAdmissionPolicy;
+  readonly previewDeployerSecrets: k8s.rbac.v1.ClusterRole;
+  /** The admission policies (policy/analysis/fences.ts), by name; each has a Deny binding of the same name. */
+  readonly admission: Record<string, k8s.admissionregistration.v1.ValidatingAdmissionPolicy> = {};
 
   constructor(name: string, args: ClusterAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:ClusterAccess", name, {}, opts);
@@ -95,39 +114,31 @@ export class ClusterAccess extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const user = `system:serviceaccount:${PREVIEW_DEPLOYER.namespace}:${PREVIEW_DEPLOYER.serviceAccount}`;
-    const kindOf = (obj: string) => `has(${obj}.metadata.labels) && '${KIND_LABEL}' in ${obj}.metadata.labels && ${obj}.metadata.labels['${KIND_LABEL}'] == 'feature'`;
-    this.previewFence = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-      `${name}-preview-fence`,
-      {
-        metadata: { name: "team-preview-deployer-fence", labels },
-        spec: {
-          failurePolicy: "Fail",
-          matchConstraints: {
-            resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], resources: ["*"], operations: ["CREATE", "UPDATE", "DELETE"] }],
-          },
-          matchConditions: [{ name: "preview-deployer-only", expression: `request.userInfo.username == '${user}'` }],
-          validations: [
-            {
-              expression:
-                `request.resource.resource == 'namespaces' ? ` +
-                `((object != null && ${kindOf("object")}) || (object == null && oldObject != null && ${kindOf("oldObject")})) : ` +
-                `(namespaceObject != null && ${kindOf("namespaceObject")})`,
-              message: "the preview deployer may only change namespaces labelled team-environments.dev/kind=feature",
-            },
-          ],
-        },
-      },
+    this.previewDeployerSecrets = new k8s.rbac.v1.ClusterRole(
+      `${name}-preview-deployer-secrets`,
+      { metadata: { name: ROLE_NAMES.previewDeployerSecrets, labels }, rules: previewDeployerSecretRules() },
       { parent: this },
     );
-    new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-      `${name}-preview-fence`,
-      {
-        metadata: { name: "team-preview-deployer-fence", labels },
-        spec: { policyName: this.previewFence.metadata.name, validationActions: ["Deny"] },
-      },
-      { parent: this },
-    );
+
+    const policies = admissionPolicies({
+      previewDeployerUser: PREVIEW_DEPLOYER_USER,
+      previewDeployer: PREVIEW_DEPLOYER,
+      featureRoles: { developers: ROLE_NAMES.featureDeveloper, deployerSecrets: ROLE_NAMES.previewDeployerSecrets },
+      domain: args.domain,
+    });
+    for (const policy of policies) {
+      const vap = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-${policy.name}`,
+        { metadata: { name: policy.name, labels, annotations: { [PURPOSE_ANNOTATION]: policy.purpose } }, spec: policy.spec },
+        { parent: this },
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-${policy.name}`,
+        { metadata: { name: policy.name, labels }, spec: { policyName: vap.metadata.name, validationActions: ["Deny"] } },
+        { parent: this },
+      );
+      this.admission[policy.name] = vap;
+    }
     this.registerOutputs({});
   }
 }

@@ -32,7 +32,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:ClusterPlatform", name, {}, opts);
     const s = args.settings;
-    this.access = new ClusterAccess(`${name}-access`, { appName: s.appName, access: s.access, server: s.apiServerUrl }, { parent: this });
+    this.access = new ClusterAccess(`${name}-access`, { appName: s.appName, access: s.access, server: s.apiServerUrl, domain: s.domain }, { parent: this });
     this.kubeconfigs.previews = this.access.previewDeployer.kubeconfig;
 
     this.monitoring = new EnvironmentNamespace(

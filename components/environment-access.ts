@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { deployerRules, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
+import { deployerRules, PREVIEW_DEPLOYER, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
 import { AccessSettings } from "../config";
 import { baseLabels } from "../labels";
 import { ServiceAccountIdentity } from "./ci-deployer";
@@ -28,11 +28,14 @@ export function subjects(groups: string[], users: string[]): Subject[] {
 
 /**
  * Namespaced access of one environment. Feature: developers get the feature-developer
- * ClusterRole through a RoleBinding in this namespace only. qa: an admin Role for QA, and a CI
+ * ClusterRole through a RoleBinding in this namespace only, and the preview deployer its Secrets
+ * role (it reads no Secret outside its previews). qa: an admin Role for QA, and a CI
  * deployer. staging/production: only the CI deployer; no human subject is bound at all.
  */
 export class EnvironmentAccess extends pulumi.ComponentResource {
   readonly developerBinding?: k8s.rbac.v1.RoleBinding;
+  /** In a preview: the preview deployer's Secrets, in this namespace only. Create Secrets after it. */
+  readonly deployerSecretsBinding?: k8s.rbac.v1.RoleBinding;
   readonly qaRole?: k8s.rbac.v1.Role;
   readonly qaBinding?: k8s.rbac.v1.RoleBinding;
   /** The CI deployer of a long-lived environment. */
@@ -49,6 +52,15 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
           metadata: { name: "developers", namespace: args.namespace, labels },
           roleRef: { apiGroup: rbac, kind: "ClusterRole", name: ROLE_NAMES.featureDeveloper },
           subjects: subjects(args.access.developerGroups, args.access.developerUsers),
+        },
+        { parent: this },
+      );
+      this.deployerSecretsBinding = new k8s.rbac.v1.RoleBinding(
+        `${name}-preview-deployer-secrets`,
+        {
+          metadata: { name: "preview-deployer-secrets", namespace: args.namespace, labels },
+          roleRef: { apiGroup: rbac, kind: "ClusterRole", name: ROLE_NAMES.previewDeployerSecrets },
+          subjects: [{ kind: "ServiceAccount", name: PREVIEW_DEPLOYER.serviceAccount, namespace: PREVIEW_DEPLOYER.namespace }],
         },
         { parent: this },
       );

@@ -39,9 +39,11 @@ export class Environment extends pulumi.ComponentResource {
     } else {
       this.namespace = pulumi.output(s.namespace);
     }
-    // Objects in a preview wait for its namespace, and pods for the quota and LimitRange that
-    // admit them; network policies and RBAC go in alongside.
-    const inNamespace = this.guardrails ? [this.guardrails.namespace, this.guardrails.quota] : [];
+    // Objects in a preview wait for its namespace, pods for the quota and LimitRange that admit
+    // them, Secrets for the RoleBinding that lets the preview deployer write them; network
+    // policies and the developers' RoleBinding go in alongside.
+    const secretsBinding = this.guardrails?.access.deployerSecretsBinding;
+    const inNamespace = this.guardrails ? [this.guardrails.namespace, this.guardrails.quota, ...(secretsBinding ? [secretsBinding] : [])] : [];
     this.database = new Postgres(
       `${name}-postgres`,
       { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect },

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { APP_STACK_RESOURCES, DEVELOPER_READ_RULES, FEATURE_DEVELOPER_RULES, QA_ADMIN_RULES, ROLE_NAMES, WRITE_VERBS } from "../access";
 import { accessSummary, allows, evaluateRbac, readRbac } from "../policy/analysis/rbac";
+import { readFences } from "../policy/analysis/fences";
 import { ResourceLike } from "../policy/analysis/objects";
 import { find, ofType, ProgramRun, runProgram } from "./support/program";
 
@@ -114,9 +115,27 @@ describe("access control", function () {
     it("fences the preview deployer to feature namespaces with an admission policy", () => {
       const vap = find(cluster, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "team-preview-deployer-fence");
       assert.match(vap.inputs.spec.matchConditions[0].expression, /system:serviceaccount:team-ci:preview-deployer/);
-      assert.match(vap.inputs.spec.validations[0].expression, /team-environments\.dev\/kind'\] == 'feature'/);
+      // Keyed on the immutable namespace name, never on a label the deployer could change.
+      assert.match(vap.inputs.spec.validations[0].expression, /matches\('\^feature-pr-/);
+      assert.doesNotMatch(vap.inputs.spec.validations[0].expression, /labels/);
       const binding = find(cluster, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", "team-preview-deployer-fence");
       assert.deepStrictEqual(binding.inputs.spec.validationActions, ["Deny"]);
+    });
+
+    it("the preview deployer reads no Secret cluster-wide: each preview grants it its own Secrets", () => {
+      const role = find(cluster, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", ROLE_NAMES.previewDeployer);
+      for (const rule of role.inputs.rules) {
+        if (rule.apiGroups.includes("")) assert.ok(!rule.resources.includes("secrets"), JSON.stringify(rule));
+      }
+      const bindable = role.inputs.rules.find((r: { verbs: string[] }) => r.verbs.includes("bind"));
+      assert.deepStrictEqual(bindable.resourceNames, [ROLE_NAMES.featureDeveloper, ROLE_NAMES.previewDeployerSecrets]);
+      const binding = find(feature, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "preview-deployer-secrets", "feature-pr-142");
+      assert.deepStrictEqual(binding.inputs.roleRef, { apiGroup: RBAC, kind: "ClusterRole", name: ROLE_NAMES.previewDeployerSecrets });
+      assert.deepStrictEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "preview-deployer", namespace: "team-ci" }]);
+      const model = readRbac(asResources(cluster, feature));
+      const deployer = { user: "system:serviceaccount:team-ci:preview-deployer", groups: ["system:serviceaccounts", "system:serviceaccounts:team-ci", "system:authenticated"] };
+      assert.strictEqual(allows(model, deployer, "get", "", "secrets", "feature-pr-142"), true);
+      for (const ns of ["qa", ...LOCKED, "monitoring", "team-ci", "kube-system"]) assert.strictEqual(allows(model, deployer, "get", "", "secrets", ns), false, ns);
     });
   });
 
@@ -167,7 +186,8 @@ describe("access control", function () {
     });
 
     it("the policy pack's evaluator finds no developer path into staging or production", () => {
-      const verdict = evaluateRbac(readRbac(asResources(cluster, feature, staging)));
+      const resources = asResources(cluster, feature, staging);
+      const verdict = evaluateRbac(readRbac(resources), { fences: readFences(resources) });
       assert.deepStrictEqual(verdict.findings, []);
     });
 

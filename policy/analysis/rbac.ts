@@ -8,6 +8,7 @@
  * `deletecollection` of a top-level resource), and closes over ServiceAccounts: a ServiceAccount
  * in a namespace where developers can run pods is a developer too.
  */
+import { Fence, fenceAdmits } from "./fences";
 import { Selector, matches, readSelector } from "./selectors";
 import { ResourceLike, describe, isKind, labelsOf, namespaceOf, objectName } from "./objects";
 import { UNKNOWN, Unknown, isUnknown, list, str } from "./values";
@@ -71,6 +72,10 @@ export interface RbacOptions {
   broadGroups?: string[];
   /** Namespaces nobody but CI may write. Default ["staging", "production"]. */
   lockedNamespaces?: string[];
+  /** Users that run pull-request code (a developer controls them). Default: the preview deployer. */
+  pullRequestUsers?: string[];
+  /** Admission fences in view (policy/analysis/fences.ts: readFences); honoured exactly. */
+  fences?: Fence[];
 }
 
 /** Defaults of {@link RbacOptions}. */
@@ -79,6 +84,8 @@ export const RBAC_DEFAULTS = {
   developerUsers: [] as string[],
   broadGroups: ["system:authenticated", "system:unauthenticated", "system:serviceaccounts"],
   lockedNamespaces: ["staging", "production"],
+  pullRequestUsers: ["system:serviceaccount:team-ci:preview-deployer"],
+  fences: [] as Fence[],
 };
 
 /** A path by which a developer subject gets a forbidden capability. */
@@ -450,9 +457,12 @@ class Developers {
   readonly reasons = new Map<string, string>();
   /** Namespaces where developers can run pods (any ServiceAccount there is a developer). */
   readonly controlled = new Map<string, string>();
+  /** Namespace-name patterns where developers can run pods (a fenced identity's reach). */
+  readonly controlledPatterns: { pattern: RegExp; reason: string }[] = [];
   constructor(opts: Required<RbacOptions>) {
     for (const g of opts.developerGroups) this.reasons.set(`Group:${g}`, "configured developer group");
     for (const u of opts.developerUsers) this.reasons.set(`User:${u}`, "configured developer user");
+    for (const u of opts.pullRequestUsers) this.reasons.set(`User:${u}`, "runs pull-request code (pullRequestUsers)");
     for (const g of opts.broadGroups) this.reasons.set(`Group:${g}`, "group every developer is in");
   }
   why(s: Subject, bindingNs: string | Unknown | undefined): string | undefined {
@@ -470,7 +480,7 @@ class Developers {
     else if (s.kind === "User" && s.name.startsWith("system:serviceaccount:")) saNs = s.name.split(":")[2];
     else if (s.kind === "Group" && s.name.startsWith("system:serviceaccounts:")) saNs = s.name.split(":")[2];
     if (saNs === undefined) return undefined;
-    const c = this.controlled.get("*") ?? this.controlled.get(saNs);
+    const c = this.controlled.get("*") ?? this.controlled.get(saNs) ?? this.controlledPatterns.find((p) => p.pattern.test(saNs))?.reason;
     return c ? `ServiceAccount in ${saNs}, where ${c}` : undefined;
   }
 }
@@ -542,6 +552,11 @@ export function dangerousCapabilities(rule: Rule, scope: string | Unknown, locke
   if (hits.length > 0) {
     out.push(`write: ${fmtRule({ ...rule, resources: hits }, [...hitVerbs])}`);
   }
+  // Reading a locked namespace's Secrets is reading its credentials (and its deployer's token).
+  const secretReads = READ.filter((v) => has(rule.verbs, v));
+  if (secretReads.length > 0 && has(rule.apiGroups, "") && resourceMatches(rule.resources, "secrets")) {
+    out.push(`read: ${fmtRule({ ...rule, resources: ["secrets"] }, secretReads)}`);
+  }
   const rbacGroup = "rbac.authorization.k8s.io";
   for (const verb of ["bind", "escalate"]) {
     if (["roles", "clusterroles"].some((res) => ruleAllowsAnyName(rule, verb, rbacGroup, res))) {
@@ -600,6 +615,32 @@ function canActAsServiceAccounts(rules: Rule[]): boolean {
   );
 }
 
+/** The API server's user name of a subject key (`ServiceAccount:ns/name`, `User:x`); groups have none. */
+function userOf(key: string): string | undefined {
+  if (key.startsWith("ServiceAccount:")) return `system:serviceaccount:${key.slice("ServiceAccount:".length).replace("/", ":")}`;
+  if (key.startsWith("User:")) return key.slice("User:".length);
+  return undefined;
+}
+
+/** Capabilities admission never sees (reads and impersonation), so no fence removes them. */
+const UNFENCED = ["read:", "impersonate:"];
+
+/**
+ * Whether a fence keeps `subject` out of every locked namespace a grant in `scope` reaches: then
+ * only the capabilities admission cannot see remain. An unknown scope is never fenced.
+ */
+function fencedEverywhere(opts: Required<RbacOptions>, subject: string, scope: string | Unknown): boolean {
+  const user = userOf(subject);
+  if (user === undefined || isUnknown(scope) || !opts.fences.some((f) => f.user === user)) return false;
+  const reached = scope === "*" ? opts.lockedNamespaces : [scope];
+  return reached.every((ns) => !fenceAdmits(opts.fences, user, ns));
+}
+
+/** Does any rule read Secrets (any name: a named rule still reads the token it names)? */
+function readsSecrets(rules: Rule[]): boolean {
+  return rules.some((rule) => has(rule.apiGroups, "") && resourceMatches(rule.resources, "secrets") && READ.some((v) => has(rule.verbs, v)));
+}
+
 /**
  * Evaluates the model: every path by which a developer subject can write in (or take over) a
  * locked namespace.
@@ -610,6 +651,8 @@ export function evaluateRbac(model: RbacModel, options: RbacOptions = {}): RbacV
     developerUsers: options.developerUsers ?? RBAC_DEFAULTS.developerUsers,
     broadGroups: options.broadGroups ?? RBAC_DEFAULTS.broadGroups,
     lockedNamespaces: options.lockedNamespaces ?? RBAC_DEFAULTS.lockedNamespaces,
+    pullRequestUsers: options.pullRequestUsers ?? RBAC_DEFAULTS.pullRequestUsers,
+    fences: options.fences ?? RBAC_DEFAULTS.fences,
   };
   const index = new RoleIndex(model);
   // Resolve every aggregated role in view, bound or not, so unseen sources are always reported.
@@ -617,18 +660,36 @@ export function evaluateRbac(model: RbacModel, options: RbacOptions = {}): RbacV
   const grants = grantsOf(model, index);
   const devs = new Developers(opts);
 
-  // Fixpoint: namespaces where developers can run pods make their ServiceAccounts developers.
+  // Fixpoint: namespaces where developers can run pods, or read the Secrets that hold tokens,
+  // make their ServiceAccounts developers. A fenced identity runs pods only where admission lets it.
   for (let changed = true; changed; ) {
     changed = false;
     for (const g of grants) {
       if (g.unknownRole || isUnknown(g.scope) || devs.controlled.has(g.scope) || devs.controlled.has("*")) continue;
-      const who = g.binding.subjects.find((s) => devs.why(s, g.binding.namespace));
-      if (who && canActAsServiceAccounts(g.rules)) {
-        devs.controlled.set(
-          g.scope,
-          `${subjectKey(who, g.binding.namespace)} can run pods or act as its ServiceAccounts (${g.binding.describe})`,
-        );
-        changed = true;
+      for (const who of g.binding.subjects.filter((s) => devs.why(s, g.binding.namespace))) {
+        const key = subjectKey(who, g.binding.namespace);
+        const user = userOf(key);
+        const fences = user === undefined ? [] : opts.fences.filter((f) => f.user === user);
+        const runsPods = canActAsServiceAccounts(g.rules);
+        if (runsPods && (fences.length === 0 || (g.scope !== "*" && fenceAdmits(fences, user ?? "", g.scope)))) {
+          devs.controlled.set(g.scope, `${key} can run pods or act as its ServiceAccounts (${g.binding.describe})`);
+          changed = true;
+          break;
+        }
+        if (readsSecrets(g.rules)) {
+          devs.controlled.set(g.scope, `${key} can read its Secrets, where ServiceAccount tokens live (${g.binding.describe})`);
+          changed = true;
+          break;
+        }
+        if (!runsPods) continue;
+        const reason = `${key} can run pods or act as its ServiceAccounts (${g.binding.describe})`;
+        if (g.scope === "*") {
+          for (const f of fences) {
+            if (devs.controlledPatterns.some((p) => p.pattern.source === f.pattern.source)) continue;
+            devs.controlledPatterns.push({ pattern: f.pattern, reason: `${reason}, fenced to ${f.pattern.source}` });
+            changed = true;
+          }
+        }
       }
     }
   }
@@ -665,8 +726,9 @@ export function evaluateRbac(model: RbacModel, options: RbacOptions = {}): RbacV
         });
         continue;
       }
-      const caps = new Set<string>();
+      let caps = new Set<string>();
       for (const rule of g.rules) for (const c of dangerousCapabilities(rule, g.scope, opts.lockedNamespaces)) caps.add(c);
+      if (fencedEverywhere(opts, subject, g.scope)) caps = new Set([...caps].filter((c) => UNFENCED.some((p) => c.startsWith(p))));
       if (caps.size > 0) findings.push({ subject, why, namespace: nsText, capability: [...caps].join("; "), via, urn: b.urn });
     }
   }

@@ -6,6 +6,7 @@
  */
 import { stackView } from "../analysis/context";
 import { Network, readNetwork, PodInfo } from "../analysis/netpol";
+import { fenceAdmits } from "../analysis/fences";
 import { namespaceKind } from "../analysis/objects";
 import { accessSummary, evaluateRbac, readRbac, subjectsOf } from "../analysis/rbac";
 import { policies } from "../policies";
@@ -48,6 +49,8 @@ export function buildReport(stackName: string, resources: Parameters<typeof read
     .sort();
   const lines: string[] = [`## Policy report: \`${stackName}\``, ""];
   lines.push("### Access matrix (subject × namespace → verbs; bold = write or escalation)", "");
+  const options = rbacOptions(rbacCfg, view.all);
+  const fences = options.fences ?? [];
   const subjects = [...subjectsOf(model).entries()].sort(([a], [b]) => a.localeCompare(b));
   if (subjects.length === 0) lines.push("_No RoleBinding or ClusterRoleBinding in view (pass `--cluster`)._");
   else {
@@ -55,12 +58,19 @@ export function buildReport(stackName: string, resources: Parameters<typeof read
     for (const [key, s] of subjects) {
       const cells = envNs.map((ns) => {
         const a = accessSummary(model, s, ns);
+        // Admission fences deny a fenced identity's writes (not its reads) outside their namespaces.
+        const user = s.kind === "ServiceAccount" ? `system:serviceaccount:${s.namespace}:${s.name}` : s.kind === "User" ? s.name : undefined;
+        if (user !== undefined && fences.some((f) => f.user === user) && !fenceAdmits(fences, user, ns)) {
+          const reads = new Set([...a.verbs].filter((v) => !WRITE.includes(v) && !SPECIAL.includes(v) && v !== "*"));
+          return `${verbsCell(reads, a.unresolved)} (writes fenced)`;
+        }
         return verbsCell(a.verbs, a.unresolved);
       });
       lines.push(`| \`${key}\` | ${cells.join(" | ")} |`);
     }
   }
-  const verdict = evaluateRbac(model, rbacOptions(rbacCfg));
+  const verdict = evaluateRbac(model, options);
+  for (const f of fences) lines.push("", `Admission fence honoured: \`${f.user}\` changes nothing outside namespaces matching \`${f.pattern.source}\`.`);
   lines.push("", `Developer paths into locked namespaces: **${verdict.findings.length}**`);
   for (const f of verdict.findings) lines.push(`- \`${f.subject}\` → ${f.namespace}: ${f.capability} (via ${f.via})`);
   for (const w of verdict.warnings) lines.push(`- ⚠ ${w.message}`);

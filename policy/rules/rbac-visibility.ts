@@ -20,7 +20,7 @@ export const rbacVisibility: PackRule = {
     const model = readRbac(view.all);
     if (model.roles.length === 0 && model.bindings.length === 0) args.notApplicable("no RBAC objects in view");
     const own = new Set(view.own.map((r) => r.urn));
-    for (const w of evaluateRbac(model, rbacOptions(cfg)).warnings) {
+    for (const w of evaluateRbac(model, rbacOptions(cfg, view.all)).warnings) {
       reportViolation(w.message, w.urn && own.has(w.urn) ? w.urn : undefined);
     }
   },

@@ -1,0 +1,237 @@
+/**
+ * Admission fences: the ValidatingAdmissionPolicies the cluster stack ships, built here once so
+ * that the program emits them and the pack recognises them from the same definition.
+ *
+ * RBAC cannot name a namespace pattern, so the preview deployer (an identity that runs
+ * pull-request code) holds cluster-wide RBAC and is confined to `feature-pr-<N>` namespaces by
+ * admission. The pack honours a fence only when a policy in view is exactly the one built here
+ * (after the API server's defaults) and a `Deny` binding without narrowing points at it: a fence
+ * it cannot prove is a fence it does not count, so it is never more lenient than the API server.
+ *
+ * Pure TypeScript: no Pulumi imports, so the program and the pack can both load it.
+ */
+import { ResourceLike, isKind, objectName } from "./objects";
+import { isUnknown, plain } from "./values";
+
+/** Names of feature namespaces (= feature stacks): `feature-pr-<N>`, N a PR number without leading zero. */
+export const FEATURE_NAMESPACE_PATTERN = "^feature-pr-[1-9][0-9]{0,8}$";
+
+/** Labels the fences read on feature namespaces. */
+const KIND_LABEL = "team-environments.dev/kind";
+const PSA_ENFORCE = "pod-security.kubernetes.io/enforce";
+const PSA_ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version";
+
+/** One ValidatingAdmissionPolicy (and its Deny binding, which carries the same name). */
+export interface AdmissionPolicy {
+  name: string;
+  /** What it guarantees, in one line (README and report). */
+  purpose: string;
+  spec: {
+    failurePolicy: "Fail";
+    matchConstraints: { resourceRules: { apiGroups: string[]; apiVersions: string[]; resources: string[]; operations: string[] }[] };
+    matchConditions?: { name: string; expression: string }[];
+    validations: { expression: string; message: string }[];
+  };
+}
+
+/** Arguments of {@link admissionPolicies}. */
+export interface FenceArgs {
+  /** User name of the preview deployer (`system:serviceaccount:<ns>:<name>`). */
+  previewDeployerUser: string;
+  /** ServiceAccount of the preview deployer, the only subject a secrets RoleBinding in a preview may name. */
+  previewDeployer: { namespace: string; serviceAccount: string };
+  /** ClusterRoles a RoleBinding in a preview may reference. */
+  featureRoles: { developers: string; deployerSecrets: string };
+  /** The team's domain: preview hosts live under `*.preview.<domain>`. */
+  domain: string;
+}
+
+const ALL_OPERATIONS = ["CREATE", "UPDATE", "DELETE", "CONNECT"];
+const inFeatureNamespace = { name: "in-feature-namespace", expression: `request.namespace.matches('${FEATURE_NAMESPACE_PATTERN}')` };
+
+/** A CEL raw-string regex literal matching `text` exactly. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The preview deployer's fence: every operation on every resource and subresource, only in feature namespaces. */
+export function previewDeployerFence(user: string): AdmissionPolicy {
+  if (!/^[a-z0-9:.-]+$/.test(user)) throw new Error(`fence: "${user}" is not a ServiceAccount user name`);
+  const name = "(object != null ? object.metadata.name : request.name)";
+  return {
+    name: "team-preview-deployer-fence",
+    purpose: "the preview deployer changes nothing outside feature-pr-<N> namespaces (every operation, resource and subresource)",
+    spec: {
+      failurePolicy: "Fail",
+      matchConstraints: { resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], resources: ["*/*"], operations: ALL_OPERATIONS }] },
+      matchConditions: [{ name: "preview-deployer-only", expression: `request.userInfo.username == '${user}'` }],
+      validations: [
+        {
+          // A namespace is judged by its own (immutable) name, anything namespaced by the name of
+          // its namespace; cluster-scoped objects have no namespace and are always denied.
+          expression:
+            `request.resource.group == '' && request.resource.resource == 'namespaces' ? ` +
+            `${name}.matches('${FEATURE_NAMESPACE_PATTERN}') : request.namespace.matches('${FEATURE_NAMESPACE_PATTERN}')`,
+          message: "the preview deployer may only change feature-pr-<N> namespaces and what is in them",
+        },
+      ],
+    },
+  };
+}
+
+/** Every admission policy the cluster stack ships. */
+export function admissionPolicies(args: FenceArgs): AdmissionPolicy[] {
+  const { previewDeployer: sa, featureRoles: roles } = args;
+  const host = `[a-z0-9]([a-z0-9.-]*[a-z0-9])?\\.preview\\.${literal(args.domain)}`;
+  return [
+    previewDeployerFence(args.previewDeployerUser),
+    {
+      name: "team-feature-namespace-labels",
+      purpose: "a feature namespace is always labelled kind=feature with Pod Security enforce=restricted (latest)",
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] }] },
+        matchConditions: [{ name: "feature-namespace", expression: `object.metadata.name.matches('${FEATURE_NAMESPACE_PATTERN}')` }],
+        validations: [
+          {
+            expression:
+              `has(object.metadata.labels) && ` +
+              `'${KIND_LABEL}' in object.metadata.labels && object.metadata.labels['${KIND_LABEL}'] == 'feature' && ` +
+              `'${PSA_ENFORCE}' in object.metadata.labels && object.metadata.labels['${PSA_ENFORCE}'] == 'restricted' && ` +
+              `(!('${PSA_ENFORCE_VERSION}' in object.metadata.labels) || object.metadata.labels['${PSA_ENFORCE_VERSION}'] == 'latest')`,
+            message: `feature namespaces must keep ${KIND_LABEL}=feature and ${PSA_ENFORCE}=restricted (enforce-version latest)`,
+          },
+        ],
+      },
+    },
+    {
+      name: "team-preview-rolebindings",
+      purpose: `RoleBindings in a preview reference only ${roles.developers} (or ${roles.deployerSecrets} for the preview deployer itself)`,
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          resourceRules: [{ apiGroups: ["rbac.authorization.k8s.io"], apiVersions: ["*"], resources: ["rolebindings"], operations: ["CREATE", "UPDATE"] }],
+        },
+        matchConditions: [inFeatureNamespace],
+        validations: [
+          {
+            expression:
+              `object.roleRef.kind == 'ClusterRole' && (object.roleRef.name == '${roles.developers}' || ` +
+              `(object.roleRef.name == '${roles.deployerSecrets}' && has(object.subjects) && object.subjects.all(s, ` +
+              `s.kind == 'ServiceAccount' && s.name == '${sa.serviceAccount}' && has(s.namespace) && s.namespace == '${sa.namespace}')))`,
+            message: `RoleBindings in a preview may only reference the ClusterRole ${roles.developers} (or ${roles.deployerSecrets} for the preview deployer)`,
+          },
+        ],
+      },
+    },
+    {
+      name: "team-preview-hosts",
+      purpose: `Ingresses and IngressRoutes in a preview serve only hosts under *.preview.${args.domain}`,
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: ["networking.k8s.io"], apiVersions: ["*"], resources: ["ingresses"], operations: ["CREATE", "UPDATE"] },
+            { apiGroups: ["traefik.io", "traefik.containo.us"], apiVersions: ["*"], resources: ["ingressroutes"], operations: ["CREATE", "UPDATE"] },
+          ],
+        },
+        matchConditions: [inFeatureNamespace],
+        validations: [
+          {
+            expression:
+              `request.resource.resource == 'ingresses' ? ` +
+              `(!has(object.spec.defaultBackend) && has(object.spec.rules) && object.spec.rules.all(r, has(r.host) && r.host.matches(r'^${host}$'))) : ` +
+              `(has(object.spec.routes) && object.spec.routes.all(r, r.match.matches(r'^Host\\(\`${host}\`\\)$')))`,
+            message: `preview hosts must be single hosts under .preview.${args.domain}`,
+          },
+        ],
+      },
+    },
+    {
+      name: "team-no-external-ips",
+      purpose: "no Service anywhere sets spec.externalIPs (CVE-2020-8554)",
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["services"], operations: ["CREATE", "UPDATE"] }] },
+        validations: [
+          {
+            expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+            message: "Services may not set spec.externalIPs (CVE-2020-8554: traffic interception)",
+          },
+        ],
+      },
+    },
+  ];
+}
+
+/** A fence the pack honours: `user` changes nothing outside namespaces matching `pattern`. */
+export interface Fence {
+  user: string;
+  pattern: RegExp;
+  /** The policy's URN. */
+  urn: string;
+}
+
+const USER_CONDITION = /^request\.userInfo\.username == '([a-z0-9:.-]+)'$/;
+
+/** The spec as the API server stores it, reduced to what decides admission (defaults applied). */
+function normalise(spec: unknown): unknown {
+  const s = (plain(spec) ?? {}) as Record<string, unknown>;
+  const mc = (s.matchConstraints ?? {}) as Record<string, unknown>;
+  const empty = (v: unknown) => v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0);
+  // Anything that could narrow or change the policy makes it unrecognisable (null never equals a spec).
+  if (!empty(mc.namespaceSelector) || !empty(mc.objectSelector) || !empty(mc.excludeResourceRules) || !empty(s.paramKind)) return null;
+  if (!empty(s.variables) || (mc.matchPolicy !== undefined && mc.matchPolicy !== "Equivalent")) return null;
+  const rules = ((mc.resourceRules ?? []) as Record<string, unknown>[]).map((r) => ({
+    apiGroups: r.apiGroups,
+    apiVersions: r.apiVersions,
+    resources: r.resources,
+    operations: r.operations,
+    ...(r.scope === undefined || r.scope === "*" ? {} : { scope: r.scope }),
+  }));
+  const validations = ((s.validations ?? []) as Record<string, unknown>[]).map((v) => v.expression);
+  const conditions = ((s.matchConditions ?? []) as Record<string, unknown>[]).map((c) => ({ name: c.name, expression: c.expression }));
+  return { failurePolicy: s.failurePolicy ?? "Fail", rules, conditions, validations };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The fences in view: each ValidatingAdmissionPolicy equal to {@link previewDeployerFence} for
+ * some user, with a binding that denies (no `matchResources`, no `paramRef`). Anything else —
+ * another shape, a Warn/Audit-only binding, a narrowed binding, a value unknown at preview — is
+ * not a fence.
+ */
+export function readFences(resources: readonly ResourceLike[]): Fence[] {
+  const denying = new Set<string>();
+  for (const b of resources) {
+    if (!isKind(b.type, "ValidatingAdmissionPolicyBinding")) continue;
+    const spec = (plain(b.props.spec) ?? {}) as Record<string, unknown>;
+    const actions = spec.validationActions;
+    const narrowed = spec.matchResources !== undefined && Object.keys(spec.matchResources as object).length > 0;
+    if (Array.isArray(actions) && actions.includes("Deny") && !narrowed && spec.paramRef === undefined && typeof spec.policyName === "string") {
+      denying.add(spec.policyName);
+    }
+  }
+  const out: Fence[] = [];
+  for (const p of resources) {
+    if (!isKind(p.type, "ValidatingAdmissionPolicy")) continue;
+    const name = objectName(p);
+    if (isUnknown(name) || !denying.has(name)) continue;
+    const conditions = (plain(p.props.spec) as { matchConditions?: { expression?: unknown }[] } | undefined)?.matchConditions ?? [];
+    const m = conditions.length === 1 && typeof conditions[0].expression === "string" ? USER_CONDITION.exec(conditions[0].expression) : null;
+    if (!m) continue;
+    const expected = previewDeployerFence(m[1]);
+    if (name === expected.name && same(normalise(p.props.spec), normalise(expected.spec))) {
+      out.push({ user: m[1], pattern: new RegExp(FEATURE_NAMESPACE_PATTERN), urn: p.urn });
+    }
+  }
+  return out;
+}
+
+/** Whether the fences let `user` change something in `namespace` (a namespace's own name for namespaces; "" when cluster-scoped). */
+export function fenceAdmits(fences: readonly Fence[], user: string, namespace: string): boolean {
+  return fences.filter((f) => f.user === user).every((f) => f.pattern.test(namespace));
+}
