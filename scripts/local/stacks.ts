@@ -68,9 +68,9 @@ export class LocalStacks {
     };
   }
 
-  /** Runs `pulumi ARGS` in the project copy. */
-  pulumi(args: string[], step = `pulumi ${args.slice(0, 2).join(" ")}`): string {
-    return run(step, "pulumi", [...args, "--non-interactive"], { cwd: this.project, env: this.env });
+  /** Runs `pulumi ARGS` in the project copy (`env` overrides this workspace's, e.g. another KUBECONFIG). */
+  pulumi(args: string[], step = `pulumi ${args.slice(0, 2).join(" ")}`, env: NodeJS.ProcessEnv = {}): string {
+    return run(step, "pulumi", [...args, "--non-interactive"], { cwd: this.project, env: { ...this.env, ...env } });
   }
 
   /** Creates the stack if needed and merges `config` into its config file. */
@@ -123,10 +123,11 @@ export class LocalStacks {
 
 
   /** `pulumi up` with the policy pack. */
-  up(stack: string, extra: string[] = []): string {
+  up(stack: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): string {
     return this.pulumi(
       ["up", "--stack", stack, "--yes", "--skip-preview", "--policy-pack", "policy", "--policy-pack-config", this.policyConfig(stack), ...extra],
       `pulumi up --stack ${stack}`,
+      env,
     );
   }
 

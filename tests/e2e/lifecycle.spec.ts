@@ -6,7 +6,9 @@ import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { allows, readRbac } from "../../policy/analysis/rbac";
+import { readFences } from "../../policy/analysis/fences";
+import { allows, evaluateRbac, readRbac } from "../../policy/analysis/rbac";
+import { allowedInPreview, attackGrid, attempt, ATTACKERS, contentAttacks } from "./attacks";
 import { loadStackExport } from "../../policy/analysis/stack-export";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
@@ -145,6 +147,59 @@ describe("end to end on a local control plane", function () {
     }
   });
 
+  it("honours the admission fences as the API server stored them: 0 developer paths, and none without reason", () => {
+    const resources = ["cluster", "feature-pr-7", "qa", "staging", "production"].flatMap((s) => loadStackExport(stacks.exportTo(s)).resources);
+    const fences = readFences(resources);
+    assert.deepStrictEqual(
+      fences.map((f) => f.user),
+      ["system:serviceaccount:team-ci:preview-deployer"],
+    );
+    const model = readRbac(resources);
+    assert.deepStrictEqual(evaluateRbac(model, { fences }).findings, []);
+    // The same state without the fence: the preview deployer (pull-request code) reaches production.
+    const unfenced = evaluateRbac(model, { fences: [] }).findings;
+    assert.ok(unfenced.some((f) => f.subject === "ServiceAccount:team-ci/preview-deployer" && f.why.includes("pull-request")));
+  });
+
+  it("denies every path of the attack grid the pack denies, and allows exactly what it allows (real attempts)", () => {
+    const resources = ["cluster", "feature-pr-7", "staging"].flatMap((s) => loadStackExport(stacks.exportTo(s)).resources);
+    const cells = attackGrid(["kubectl", "--kubeconfig", clusterPaths().admin], readRbac(resources), readFences(resources), "feature-pr-7");
+    const disagreements = cells.filter((c) => c.server !== c.pack).map((c) => `${c.key}: API server ${c.server} (${c.message}), pack ${c.pack}`);
+    assert.deepStrictEqual(disagreements, []);
+    const allowed = cells.filter((c) => c.server).map((c) => c.key);
+    // Developers and the preview deployer change nothing outside their preview; reads of Secrets only there.
+    for (const who of ["developer", "preview deployer"]) {
+      const outside = allowed.filter((k) => k.startsWith(`${who} |`) && !k.includes("| feature-pr-7 |") && !k.endsWith("list Secrets"));
+      assert.deepStrictEqual(outside, [], who);
+    }
+    assert.deepStrictEqual(allowed.filter((k) => k.endsWith("list Secrets") && !k.startsWith("ci ") && !k.startsWith("qa | qa")), [
+      "preview deployer | feature-pr-7 | list Secrets",
+    ]);
+    const fenced = cells.filter((c) => c.key.startsWith("preview deployer | production") && !c.server);
+    assert.ok(fenced.some((c) => /team-preview-deployer-fence/.test(c.message)), "the fence, not RBAC, stops the deployer's writes in production");
+    console.log(`      attack grid: ${cells.length} attempts, ${cells.length - allowed.length} denied, API server == pack on every one`);
+  });
+
+  it("denies what only admission can stop, in the preview deployer's own preview, and lets the program's own objects through", () => {
+    const kubectlAdmin = ["kubectl", "--kubeconfig", clusterPaths().admin];
+    const deployer = ATTACKERS["preview deployer"];
+    const failures: string[] = [];
+    for (const a of contentAttacks("feature-pr-7", "yourteam.dev")) {
+      const res = attempt(kubectlAdmin, deployer, a.args, a.manifest && JSON.stringify(a.manifest));
+      if (res.ok || !a.deniedBy.test(res.message)) failures.push(`${a.what}: ${res.ok ? "allowed" : res.message}`);
+    }
+    // externalIPs are denied to everyone, the cluster admin's CI included.
+    const externalIp = contentAttacks("qa", "yourteam.dev").filter((a) => a.deniedBy.source.includes("external-ips"));
+    assert.strictEqual(externalIp.length, 1);
+    const admin = attempt(kubectlAdmin, { user: "ci-admin", groups: ["system:masters"] }, externalIp[0].args, JSON.stringify(externalIp[0].manifest));
+    if (admin.ok || !/team-no-external-ips/.test(admin.message)) failures.push(`externalIPs as an admin in qa: ${admin.ok ? "allowed" : admin.message}`);
+    for (const a of allowedInPreview("feature-pr-7", "yourteam.dev", "7")) {
+      const res = attempt(kubectlAdmin, deployer, a.args, a.manifest && JSON.stringify(a.manifest));
+      if (!res.ok) failures.push(`${a.what} should be allowed: ${res.message}`);
+    }
+    assert.deepStrictEqual(failures, []);
+  });
+
   it("fails the preview on the parity rule when production would run a tag staging does not", () => {
     stacks.ensureStack("production", { imageTag: "0ddba11" });
     try {
@@ -181,13 +236,17 @@ describe("end to end on a local control plane", function () {
     assert.match(res.stdout + res.stderr, /no-developer-write-in-locked-namespaces/);
   });
 
-  it("runs a preview's whole life: init, up, Ready, destroy, namespace gone, stack removed", () => {
+  it("runs a preview's whole life as the preview deployer: init, up, Ready, destroy, namespace gone, stack removed", () => {
     const stack = "feature-pr-8";
+    // As CI runs it: with the preview deployer's kubeconfig (fenced, Secrets only in its previews).
+    const kubeconfig = path.join(stacks.dir, "preview-deployer.kubeconfig");
+    fs.writeFileSync(kubeconfig, String((stacks.outputs("cluster").kubeconfigs as Record<string, string>).previews), { mode: 0o600 });
+    const asDeployer = { KUBECONFIG: kubeconfig };
     stacks.ensureStack(stack, configFor(stack));
-    stacks.up(stack);
+    stacks.up(stack, [], asDeployer);
     const deployments = kubectlJson(["get", "deployments", "-n", stack]).items as any[];
     assert.ok(deployments.every((d) => d.status.readyReplicas === d.status.replicas));
-    stacks.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"]);
+    stacks.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"], "pulumi destroy", asDeployer);
     const gone = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", stack], { encoding: "utf8" });
     assert.match(gone.stderr, /NotFound/);
     stacks.pulumi(["stack", "rm", stack, "--yes"]);
