@@ -19,7 +19,10 @@ const BRANCH_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
 /** Validates `--branch`; the error names the flag and quotes the value. */
 export function parseBranch(raw: string): string {
   if (!BRANCH_PATTERN.test(raw) || raw.includes("..")) {
-    throw new CiError(`invalid --branch ${JSON.stringify(raw)}: expected a branch name such as main`, 2);
+    throw new CiError(
+      `invalid --branch ${JSON.stringify(raw)}: expected a branch name such as main`,
+      2,
+    );
   }
   return raw;
 }
@@ -27,7 +30,8 @@ export function parseBranch(raw: string): string {
 /** A full 40-character commit SHA: production never resolves an abbreviation. */
 export function parseFullSha(raw: string): string {
   const sha = parseCommitSha(raw, "--sha");
-  if (sha.length !== 40) throw new CiError(`invalid --sha "${sha}": pass the full 40-character commit SHA`, 2);
+  if (sha.length !== 40)
+    throw new CiError(`invalid --sha "${sha}": pass the full 40-character commit SHA`, 2);
   return sha;
 }
 
@@ -40,16 +44,25 @@ export function checkWorkflowRef(githubRef: string | undefined, branch: string):
   if (githubRef === undefined || githubRef === `refs/heads/${branch}`) {
     return { ok: true, message: `workflow runs from ${githubRef ?? "(not in Actions)"}` };
   }
-  return { ok: false, reason: `this run is from ${githubRef}; production runs only from refs/heads/${branch}` };
+  return {
+    ok: false,
+    reason: `this run is from ${githubRef}; production runs only from refs/heads/${branch}`,
+  };
 }
 
 /**
  * Interprets `git merge-base --is-ancestor <sha> origin/<branch>`: 0 = on the branch, 1 = not on it,
  * anything else = git could not tell (unknown commit, branch not fetched), which is also a refusal.
  */
-export function verdictFromMergeBase(code: number, sha: string, branch: string, stderr = ""): OnMainVerdict {
+export function verdictFromMergeBase(
+  code: number,
+  sha: string,
+  branch: string,
+  stderr = "",
+): OnMainVerdict {
   if (code === 0) return { ok: true, message: `${sha} is on origin/${branch}` };
-  if (code === 1) return { ok: false, reason: `${sha} is not on origin/${branch}: merge it to ${branch} first` };
+  if (code === 1)
+    return { ok: false, reason: `${sha} is not on origin/${branch}: merge it to ${branch} first` };
   const detail = stderr.trim().split("\n")[0] ?? "";
   return {
     ok: false,
@@ -64,7 +77,9 @@ async function main(argv: string[]): Promise<number> {
   const branch = parseBranch(flags.branch ?? "main");
   const ref = checkWorkflowRef(envValue("GITHUB_REF"), branch);
   if (!ref.ok) throw new CiError(`release refused: ${ref.reason}`);
-  const result = await run("git", ["merge-base", "--is-ancestor", sha, `origin/${branch}`], { captureStdout: true });
+  const result = await run("git", ["merge-base", "--is-ancestor", sha, `origin/${branch}`], {
+    captureStdout: true,
+  });
   const verdict = verdictFromMergeBase(result.code, sha, branch, result.stderr);
   if (!verdict.ok) throw new CiError(`release refused: ${verdict.reason}`);
   process.stdout.write(`${verdict.message}\n`);

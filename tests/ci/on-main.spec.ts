@@ -3,7 +3,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkWorkflowRef, parseBranch, parseFullSha, verdictFromMergeBase } from "../../scripts/ci/on-main";
+import {
+  checkWorkflowRef,
+  parseBranch,
+  parseFullSha,
+  verdictFromMergeBase,
+} from "../../scripts/ci/on-main";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const root = join(__dirname, "..", "..");
@@ -17,7 +22,12 @@ function git(cwd: string, ...args: string[]): string {
 function onMain(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(
     process.execPath,
-    [require.resolve("ts-node/dist/bin.js"), "--transpile-only", join(root, "scripts", "ci", "on-main.ts"), ...args],
+    [
+      require.resolve("ts-node/dist/bin.js"),
+      "--transpile-only",
+      join(root, "scripts", "ci", "on-main.ts"),
+      ...args,
+    ],
     { cwd, encoding: "utf8", env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } },
   );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -25,7 +35,10 @@ function onMain(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe("on-main", () => {
   it("accepts a commit on the branch and refuses one that is not", () => {
-    assert.deepEqual(verdictFromMergeBase(0, SHA, "main"), { ok: true, message: `${SHA} is on origin/main` });
+    assert.deepEqual(verdictFromMergeBase(0, SHA, "main"), {
+      ok: true,
+      message: `${SHA} is on origin/main`,
+    });
     const refused = verdictFromMergeBase(1, SHA, "main");
     assert.equal(refused.ok, false);
     assert.match(!refused.ok ? refused.reason : "", /is not on origin\/main/);
@@ -34,7 +47,10 @@ describe("on-main", () => {
   it("fails when git cannot tell (unknown commit), quoting git's complaint", () => {
     const verdict = verdictFromMergeBase(128, SHA, "main", "fatal: Not a valid commit name\n");
     assert.equal(verdict.ok, false);
-    assert.match(!verdict.ok ? verdict.reason : "", /git exited 128: fatal: Not a valid commit name/);
+    assert.match(
+      !verdict.ok ? verdict.reason : "",
+      /git exited 128: fatal: Not a valid commit name/,
+    );
   });
 
   it("fails when the workflow runs from another ref", () => {
@@ -46,7 +62,10 @@ describe("on-main", () => {
 
   it("fails on an abbreviated SHA or a bad branch, naming the flag", () => {
     assert.equal(parseFullSha(SHA), SHA);
-    assert.throws(() => parseFullSha(SHA.slice(0, 7)), /invalid --sha "0123456": pass the full 40-character/);
+    assert.throws(
+      () => parseFullSha(SHA.slice(0, 7)),
+      /invalid --sha "0123456": pass the full 40-character/,
+    );
     assert.throws(() => parseFullSha("HEAD"), /invalid --sha "HEAD"/);
     assert.equal(parseBranch("release/1.x"), "release/1.x");
     assert.throws(() => parseBranch("main..evil"), /invalid --branch "main\.\.evil"/);
@@ -62,10 +81,32 @@ describe("on-main", () => {
     before(() => {
       repo = mkdtempSync(join(tmpdir(), "on-main-"));
       git(repo, "init", "-q", "-b", "main");
-      git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "one");
+      git(
+        repo,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "one",
+      );
       onMainSha = git(repo, "rev-parse", "HEAD");
       git(repo, "checkout", "-q", "-b", "feature");
-      git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "two");
+      git(
+        repo,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "two",
+      );
       offMainSha = git(repo, "rev-parse", "HEAD");
       // origin/main as actions/checkout leaves it: a remote-tracking ref.
       git(repo, "update-ref", "refs/remotes/origin/main", onMainSha);

@@ -69,7 +69,8 @@ function pushFromOtherRefs(push: unknown): boolean {
   if (push === null || push === undefined || typeof push !== "object") return true;
   const p = push as Record<string, unknown>;
   const branches = p.branches;
-  if (p["branches-ignore"] !== undefined || p.tags !== undefined || p["tags-ignore"] !== undefined) return true;
+  if (p["branches-ignore"] !== undefined || p.tags !== undefined || p["tags-ignore"] !== undefined)
+    return true;
   return !(Array.isArray(branches) && branches.length > 0 && branches.every((b) => b === "main"));
 }
 
@@ -77,7 +78,14 @@ function pushFromOtherRefs(push: unknown): boolean {
 export function branchControlledTriggers(wf: Workflow): string[] {
   const t = triggers(wf);
   const found = Object.keys(t).filter((name) =>
-    ["pull_request", "pull_request_review", "pull_request_review_comment", "create", "delete", "merge_group"].includes(name),
+    [
+      "pull_request",
+      "pull_request_review",
+      "pull_request_review_comment",
+      "create",
+      "delete",
+      "merge_group",
+    ].includes(name),
   );
   if ("push" in t && pushFromOtherRefs(t.push)) found.push("push (not main only)");
   return found;
@@ -100,7 +108,8 @@ export function runsOf(job: Job): string {
 export const secretsOnlyInEnvironments: Rule = (wf) => {
   const out: string[] = [];
   const top = secretsIn(wf.env);
-  if (top.length > 0) out.push(`workflow-level env references ${top.join(", ")}: every job would hold them`);
+  if (top.length > 0)
+    out.push(`workflow-level env references ${top.join(", ")}: every job would hold them`);
   for (const [id, job] of Object.entries(wf.jobs)) {
     const used = secretsIn(job);
     if (used.length > 0 && environmentOf(job) === undefined) {
@@ -117,20 +126,28 @@ export const secretsOnlyInEnvironments: Rule = (wf) => {
 export const noSecretsOnBranchTriggers: Rule = (wf) => {
   const out: string[] = [];
   const branchTriggers = branchControlledTriggers(wf);
-  const dispatch = Object.keys(triggers(wf)).filter((t) => t === "workflow_dispatch" || t === "repository_dispatch");
+  const dispatch = Object.keys(triggers(wf)).filter(
+    (t) => t === "workflow_dispatch" || t === "repository_dispatch",
+  );
   for (const [id, job] of Object.entries(wf.jobs)) {
     const used = [...secretsIn(wf.env), ...secretsIn(job)];
     if (used.length === 0) continue;
-    if (branchTriggers.length > 0) out.push(`${id}: references ${used.join(", ")} in a workflow run by ${branchTriggers.join(", ")}`);
+    if (branchTriggers.length > 0)
+      out.push(
+        `${id}: references ${used.join(", ")} in a workflow run by ${branchTriggers.join(", ")}`,
+      );
     if (dispatch.length > 0 && !guardedToMain(job)) {
-      out.push(`${id}: references ${used.join(", ")} on ${dispatch.join(", ")} without if: github.ref == 'refs/heads/main'`);
+      out.push(
+        `${id}: references ${used.join(", ")} on ${dispatch.join(", ")} without if: github.ref == 'refs/heads/main'`,
+      );
     }
   }
   return out;
 };
 
 /** Expressions that name the pull request's head code. */
-const HEAD_CODE = /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|github\.event\.workflow_run\.head_|refs\/pull\//;
+const HEAD_CODE =
+  /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|github\.event\.workflow_run\.head_|refs\/pull\//;
 
 /** Shell that fetches or installs code from the pull request. */
 const FETCHES_PR = /gh\s+pr\s+checkout|git\s+fetch[^\n]*(pull\/|head)|refs\/pull\//;
@@ -157,7 +174,10 @@ export const privilegedTriggersRunNoPrCode: Rule = (wf) => {
         headCheckedOut = true;
         out.push(`${id}: a run step fetches or names the PR head: ${step.run}`);
       }
-      if (headCheckedOut && /\b(npm\s+(ci|install|i)\b|yarn\b|pnpm\s+install)/.test(step.run ?? "")) {
+      if (
+        headCheckedOut &&
+        /\b(npm\s+(ci|install|i)\b|yarn\b|pnpm\s+install)/.test(step.run ?? "")
+      ) {
         out.push(`${id}: installs dependencies after checking out the PR: ${step.run}`);
       }
     }
@@ -181,21 +201,36 @@ export const protectedEnvironmentsOnlyFromMain: Rule = (wf) => {
     const env = environmentOf(job);
     if (env === undefined || !MAIN_ONLY_ENVIRONMENTS.includes(env)) continue;
     const others = Object.keys(t).filter((name) => !allowed.has(name));
-    if (others.length > 0) out.push(`${id}: ${env} job in a workflow also triggered by ${others.join(", ")}`);
-    if ("push" in t && pushFromOtherRefs(t.push)) out.push(`${id}: ${env} job runs on pushes to refs other than main`);
+    if (others.length > 0)
+      out.push(`${id}: ${env} job in a workflow also triggered by ${others.join(", ")}`);
+    if ("push" in t && pushFromOtherRefs(t.push))
+      out.push(`${id}: ${env} job runs on pushes to refs other than main`);
     if ("workflow_dispatch" in t && !guardedToMain(job)) {
-      out.push(`${id}: ${env} job on workflow_dispatch without if: github.ref == 'refs/heads/main'`);
+      out.push(
+        `${id}: ${env} job on workflow_dispatch without if: github.ref == 'refs/heads/main'`,
+      );
     }
     if (env === "production") {
       const shell = runsOf(job);
       const gate = shell.indexOf("scripts/ci/on-main.ts");
       const deploy = shell.search(/scripts\/ci\/deploy\.ts/);
-      if (gate < 0 || (deploy >= 0 && gate > deploy)) out.push(`${id}: production job does not run on-main.ts before deploying`);
-      const firstCheckout = (job.steps ?? []).findIndex((s) => s.uses?.startsWith("actions/checkout") === true);
-      const gateStep = (job.steps ?? []).findIndex((s) => (s.run ?? "").includes("scripts/ci/on-main.ts"));
+      if (gate < 0 || (deploy >= 0 && gate > deploy))
+        out.push(`${id}: production job does not run on-main.ts before deploying`);
+      const firstCheckout = (job.steps ?? []).findIndex(
+        (s) => s.uses?.startsWith("actions/checkout") === true,
+      );
+      const gateStep = (job.steps ?? []).findIndex((s) =>
+        (s.run ?? "").includes("scripts/ci/on-main.ts"),
+      );
       const checkoutRef = JSON.stringify(job.steps?.[firstCheckout]?.with?.ref ?? null);
-      if (firstCheckout >= 0 && gateStep > firstCheckout && /inputs\.|github\.event\./.test(checkoutRef)) {
-        out.push(`${id}: production job checks out the requested commit before on-main.ts has accepted it`);
+      if (
+        firstCheckout >= 0 &&
+        gateStep > firstCheckout &&
+        /inputs\.|github\.event\./.test(checkoutRef)
+      ) {
+        out.push(
+          `${id}: production job checks out the requested commit before on-main.ts has accepted it`,
+        );
       }
     }
   }
@@ -225,7 +260,10 @@ export const environmentMatchesStack: Rule = (wf) => {
     const env = environmentOf(job);
     for (const stack of deployedStacks(job)) {
       const expected = stack === "feature" ? "preview" : stack;
-      if (env !== expected) out.push(`${id}: deploys ${stack} from environment ${env ?? "(none)"}, expected ${expected}`);
+      if (env !== expected)
+        out.push(
+          `${id}: deploys ${stack} from environment ${env ?? "(none)"}, expected ${expected}`,
+        );
     }
   }
   return out;
@@ -241,7 +279,8 @@ export const longLivedSecretsOnlyGated: Rule = (wf) => {
   if (top.length > 0) out.push(`workflow-level env references ${top.join(", ")}`);
   for (const [id, job] of Object.entries(wf.jobs)) {
     const names = secretsIn(job).filter((n) => LONG_LIVED_SECRET.test(n));
-    if (names.length > 0 && environmentOf(job) === undefined) out.push(`${id}: references ${names.join(", ")} outside an environment`);
+    if (names.length > 0 && environmentOf(job) === undefined)
+      out.push(`${id}: references ${names.join(", ")} outside an environment`);
   }
   return out;
 };
