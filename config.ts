@@ -153,10 +153,11 @@ export interface GitHubSettings {
   /** Team slugs and user logins whose approval deploys to production. */
   releaseApprovers: { teams: string[]; users: string[] };
   preventSelfReview: boolean;
-  /** Branch allowed to deploy to production (besides release tags). */
+  /**
+   * The one branch every environment (preview, qa, staging, production) deploys from: each
+   * environment's deployment branch policy admits it alone, never tags or other branches.
+   */
   productionBranch: string;
-  /** Tag pattern of releases that may deploy to production. */
-  releaseTagPattern: string;
 }
 
 /** Everything the cluster stack deploys. */
@@ -472,7 +473,7 @@ function readReviewers(r: Reader, key: string, value: unknown): { teams: string[
 
 function readGitHub(r: Reader): GitHubSettings {
   const value = r.object("github") ?? {};
-  const known = ["enabled", "owner", "repository", "qaReviewers", "releaseApprovers", "preventSelfReview", "productionBranch", "releaseTagPattern"];
+  const known = ["enabled", "owner", "repository", "qaReviewers", "releaseApprovers", "preventSelfReview", "productionBranch"];
   for (const k of Object.keys(value)) {
     if (!known.includes(k)) r.fail(`github.${k}`, value[k], `unknown field; fields are ${known.join(", ")}`);
   }
@@ -494,8 +495,8 @@ function readGitHub(r: Reader): GitHubSettings {
     qaReviewers: readReviewers(r, "github.qaReviewers", value.qaReviewers),
     releaseApprovers: readReviewers(r, "github.releaseApprovers", value.releaseApprovers),
     preventSelfReview: value.preventSelfReview === undefined ? true : value.preventSelfReview === true,
+    // No wildcards: a pattern would admit branches any developer can create.
     productionBranch: str("productionBranch", "main", /^[A-Za-z0-9._/-]+$/),
-    releaseTagPattern: str("releaseTagPattern", "v*", /^[A-Za-z0-9._*/-]+$/),
   };
   if (value.preventSelfReview !== undefined && typeof value.preventSelfReview !== "boolean") {
     r.fail("github.preventSelfReview", value.preventSelfReview, "true or false");

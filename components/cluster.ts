@@ -91,22 +91,28 @@ export class ClusterPlatform extends pulumi.ComponentResource {
         `${name}-github`,
         {
           settings: s.github,
-          environments: s.environments.map((env) => ({
-            name: env.environment as "qa" | "staging" | "production",
-            namespace: env.environment,
-            host: s.hosts[env.environment],
-            kubeconfig: this.kubeconfigs[env.environment],
-          })),
+          environments: [
+            // The preview deployer's kubeconfig, for feature-environment.yml's pull_request_target jobs.
+            { name: "preview" as const, kubeconfig: this.kubeconfigs.previews },
+            ...s.environments.map((env) => ({
+              name: env.environment as "qa" | "staging" | "production",
+              namespace: env.environment,
+              host: s.hosts[env.environment],
+              kubeconfig: this.kubeconfigs[env.environment],
+            })),
+          ],
         },
         { parent: this, providers: [provider] },
       );
-      Object.assign(this.ciCredentials, this.github.secretLocations);
+      const { preview, ...others } = this.github.secretLocations;
+      Object.assign(this.ciCredentials, others, { previews: preview });
     } else {
       for (const env of s.environments) {
         this.ciCredentials[env.environment] = `stack output kubeconfigs.${env.environment} (GitHub integration off: ${s.github.disabledReason})`;
       }
+      this.ciCredentials.previews =
+        "stack output kubeconfigs.previews (store it as the secret KUBECONFIG of the GitHub environment preview, never as a repository secret)";
     }
-    this.ciCredentials.previews = "stack output kubeconfigs.previews (store it as the repository secret PREVIEW_KUBECONFIG)";
     this.registerOutputs({});
   }
 }

@@ -4,10 +4,12 @@ import { GitHubSettings } from "../config";
 
 /** One environment as GitHub should gate it. */
 export interface GitHubEnvironmentSpec {
-  /** `qa`, `staging` or `production`. */
-  name: "qa" | "staging" | "production";
-  namespace: string;
-  host: string;
+  /** `preview` (every PR's feature stack), `qa`, `staging` or `production`. */
+  name: "preview" | "qa" | "staging" | "production";
+  /** The environment's namespace, stored as the variable NAMESPACE (none for previews: one per PR). */
+  namespace?: string;
+  /** The environment's host, stored as the variable HOST (none for previews). */
+  host?: string;
   /** The environment's CI kubeconfig (a secret Output). */
   kubeconfig: pulumi.Output<string>;
 }
@@ -20,10 +22,11 @@ export interface GitHubEnvironmentsArgs {
 
 /**
  * GitHub repository environments that gate the pipeline: staging needs a QA reviewer,
- * production a release approver (self-review prevented) and deploys only from the production
- * branch or release tags; each holds its CI kubeconfig as an environment secret and its
- * namespace and host as variables. GitHub requires *one* approval from the listed reviewers: it
- * cannot require two.
+ * production a release approver (self-review prevented, admins cannot bypass); `preview` and
+ * `qa` need no reviewer. Every one deploys only from the production branch (`main`): no tags, no
+ * other branch, because a workflow on any other ref could read the environment's secrets. Each
+ * holds its CI kubeconfig as an environment secret and, except `preview`, its namespace and host
+ * as variables. GitHub requires *one* approval from the listed reviewers: it cannot require two.
  */
 export class GitHubEnvironments extends pulumi.ComponentResource {
   readonly environments: Record<string, github.RepositoryEnvironment> = {};
@@ -44,40 +47,34 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
     for (const env of args.environments) {
       const reviewers =
         env.name === "production" ? reviewerIds(s.releaseApprovers) : env.name === "staging" ? reviewerIds(s.qaReviewers) : [];
-      const fromReleasesOnly = env.name === "production";
       const environment = new github.RepositoryEnvironment(
         `${name}-${env.name}`,
         {
           repository,
           environment: env.name,
           reviewers,
-          preventSelfReview: env.name === "qa" ? false : s.preventSelfReview,
+          preventSelfReview: env.name === "staging" || env.name === "production" ? s.preventSelfReview : false,
           canAdminsBypass: env.name !== "production",
-          deploymentBranchPolicy: fromReleasesOnly
-            ? { protectedBranches: false, customBranchPolicies: true }
-            : { protectedBranches: true, customBranchPolicies: false },
+          // Custom policies, not "protected branches": a protected-branch rule with a wildcard
+          // would admit branches developers create. Exactly one branch is listed below.
+          deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
         },
         { parent: this },
       );
       this.environments[env.name] = environment;
-      if (fromReleasesOnly) {
-        new github.RepositoryEnvironmentDeploymentPolicy(
-          `${name}-${env.name}-branch`,
-          { repository, environment: environment.environment, branchPattern: s.productionBranch },
-          { parent: this },
-        );
-        new github.RepositoryEnvironmentDeploymentPolicy(
-          `${name}-${env.name}-tags`,
-          { repository, environment: environment.environment, tagPattern: s.releaseTagPattern },
-          { parent: this },
-        );
-      }
+      new github.RepositoryEnvironmentDeploymentPolicy(
+        `${name}-${env.name}-branch`,
+        { repository, environment: environment.environment, branchPattern: s.productionBranch },
+        { parent: this },
+      );
       new github.ActionsEnvironmentSecret(
         `${name}-${env.name}-kubeconfig`,
         { repository, environment: environment.environment, secretName: "KUBECONFIG", plaintextValue: env.kubeconfig },
         { parent: this },
       );
-      for (const [variableName, value] of Object.entries({ NAMESPACE: env.namespace, HOST: env.host })) {
+      const variables = { NAMESPACE: env.namespace, HOST: env.host };
+      for (const [variableName, value] of Object.entries(variables)) {
+        if (value === undefined) continue;
         new github.ActionsEnvironmentVariable(
           `${name}-${env.name}-${variableName.toLowerCase()}`,
           { repository, environment: environment.environment, variableName, value },

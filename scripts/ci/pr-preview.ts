@@ -1,19 +1,23 @@
 /**
- * The pull request check: for each affected long-lived stack, `pulumi preview` with the policy
- * pack, then the offline policy check and access/parity report on the proposed state, rendered as
- * one markdown comment (posted by pr-comment.ts). Exits 1 when a preview failed or the policy
- * check found violations, after writing the comment, so the check is red and the reason visible.
+ * The pull request check, with no secrets: for each affected long-lived stack, the PR's program
+ * runs under Pulumi mocks with the stack's committed config (tests/support/program.ts, the same
+ * runner the unit tests use), its resource graph is written as a stack export, and the offline
+ * policy check and access/parity report run on it (peers and the cluster stack rendered the same
+ * way). The result is rendered as markdown into `--out` and the job summary. Exits 1 when a
+ * program failed to run or the policy check found violations, after writing the report.
  *
- * Each stack is previewed with the image tag it runs now (read from its outputs), so the diff
- * shows what the PR changes in the program, not which build is deployed.
+ * It never touches a state backend or a cluster: the PR's code runs here, so this job must hold
+ * nothing a branch could misuse. What the program would *change* in a live stack is not shown;
+ * the deploy jobs on main show that in their `pulumi up --diff`.
  *
- * CLI: pr-preview.ts --stacks '["qa","staging"]' --out comment.md [--work-dir .preview]
+ * CLI: pr-preview.ts --stacks '["qa","staging"]' --out report.md [--work-dir .preview]
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runProgram, toStackExport } from "../../tests/support/program";
 import { appendSummary, CiError, envValue, parseFlags, parseJson, requireFlag, run, runCli, type RunResult } from "./cli";
-import { changeLine, hasChanges, parsePreviewSummary, previewToExport, type PreviewSummary } from "./preview-summary";
-import { assertBackend, previewArgs, Pulumi, POLICY_PACK_DIR } from "./pulumi";
+import { changeLine, hasChanges, type PreviewSummary } from "./preview-summary";
+import { POLICY_PACK_DIR } from "./pulumi";
 import { assertStackName, isLongLivedStack, LONG_LIVED_STACKS, type LongLivedStack } from "./stack-name";
 
 /** How long one tool's output may run in the comment before it is cut. */
@@ -68,10 +72,14 @@ export function classifyToolRun(result: RunResult): ToolOutcome {
 /** Everything learned about one stack. */
 export interface StackPreview {
   stack: LongLivedStack;
-  /** Exit code of `pulumi preview`. */
+  /** 0 when the program ran (under mocks, or `pulumi preview`), non-zero when it failed. */
   previewCode: number;
-  /** Parsed preview, when its JSON could be read. */
+  /** Parsed `pulumi preview`, when one ran. */
   summary?: PreviewSummary;
+  /** Resources the program registered under mocks. */
+  resources?: number;
+  /** Why the program failed, one message. */
+  error?: string;
   /** Image tag pinned for the preview, if the stack had one. */
   imageTag?: string;
   policy?: ToolOutcome;
@@ -98,17 +106,19 @@ export function previewFailed(results: StackPreview[]): boolean {
 
 /** Renders the PR comment (without its marker). */
 export function renderPreviewComment(results: StackPreview[], meta: { sha: string; runUrl?: string }): string {
-  const lines: string[] = ["## Pulumi preview", ""];
+  const lines: string[] = ["## Program and policy check", ""];
   const run = meta.runUrl ? ` · [workflow run](${meta.runUrl})` : "";
   lines.push(`Commit \`${meta.sha.slice(0, 12)}\` · policy pack \`${POLICY_PACK_DIR}/\`${run}`, "");
   if (results.length === 0) {
     lines.push("This PR changes no file that affects a stack (program, stack config or policy pack): nothing to preview.");
     return lines.join("\n");
   }
-  lines.push("| stack | preview | changes | policy | access/parity report |", "|---|---|---|---|---|");
+  lines.push("| stack | program | changes | policy | access/parity report |", "|---|---|---|---|---|");
   for (const r of results) {
     const preview = r.previewCode === 0 ? "✅" : `❌ exit ${r.previewCode}`;
-    const changes = r.summary ? (hasChanges(r.summary) ? changeLine(r.summary) : "no changes") : "—";
+    const changes = r.summary
+      ? hasChanges(r.summary) ? changeLine(r.summary) : "no changes"
+      : r.resources !== undefined ? `${r.resources} resources (mocks)` : "—";
     lines.push(`| \`${r.stack}\` | ${preview} | ${changes} | ${icon(r.policy)} | ${icon(r.report)} |`);
   }
   for (const r of results) {
@@ -120,6 +130,10 @@ export function renderPreviewComment(results: StackPreview[], meta: { sha: strin
       }
       if (r.summary.errors.length > 0) lines.push("", "**Errors**", fenced(r.summary.errors.join("\n")));
       if (r.summary.warnings.length > 0) lines.push("", "**Warnings**", fenced(r.summary.warnings.join("\n")));
+    } else if (r.error !== undefined) {
+      lines.push("**The program failed**", fenced(r.error));
+    } else if (r.resources !== undefined) {
+      lines.push(`The program registered ${r.resources} resources under mocks with this stack's committed config.`);
     } else {
       lines.push("The preview produced no readable JSON; see the workflow log.");
     }
@@ -129,7 +143,7 @@ export function renderPreviewComment(results: StackPreview[], meta: { sha: strin
   }
   lines.push(
     "",
-    "_Policy and report run on the proposed state derived from the preview; stacks not changed by this PR are read from their current state._",
+    "_Policy and report run on the resource graphs of this PR's program under mocks (peers and the cluster stack rendered the same way); no state or cluster was read._",
   );
   return lines.join("\n");
 }
@@ -138,58 +152,45 @@ async function npmRun(script: string, args: string[]): Promise<ToolOutcome> {
   return classifyToolRun(await run("npm", ["run", "--silent", script, "--", ...args], { captureStdout: true }));
 }
 
+/** Renders a stack's graph under mocks into `<dir>/<stack>.json`; the error message when the program fails. */
+export async function renderStack(stack: LongLivedStack, dir: string): Promise<{ file: string; resources: number } | { error: string }> {
+  try {
+    const doc = toStackExport(await runProgram(stack));
+    const file = join(dir, `${stack}.json`);
+    writeFileSync(file, JSON.stringify(doc));
+    return { file, resources: doc.deployment.resources.length - 1 };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const usage = "pr-preview.ts --stacks '[\"qa\",\"staging\"]' --out <comment.md> [--work-dir .preview]";
+  const usage = "pr-preview.ts --stacks '[\"qa\",\"staging\"]' --out <report.md> [--work-dir .preview]";
   const flags = parseFlags(argv, { stacks: { type: "string" }, out: { type: "string" }, "work-dir": { type: "string" } }, usage);
   const stacks = parseStackList(requireFlag(flags.stacks, "stacks", usage));
   const out = requireFlag(flags.out, "out", usage);
   const dir = flags["work-dir"] ?? ".preview";
   mkdirSync(dir, { recursive: true });
+  const rendered = new Map<LongLivedStack, Awaited<ReturnType<typeof renderStack>>>();
+  const render = async (stack: LongLivedStack) => {
+    if (!rendered.has(stack)) rendered.set(stack, await renderStack(stack, dir));
+    const r = rendered.get(stack)!;
+    return "file" in r ? r.file : undefined;
+  };
   const results: StackPreview[] = [];
-  if (stacks.length > 0) {
-    assertBackend(process.env);
-    const pulumi = new Pulumi();
-    const files = new Map<LongLivedStack, string>();
-    for (const stack of stacks) {
-      const result: StackPreview = { stack, previewCode: 0 };
-      const current = await pulumi.outputs(stack);
-      if (typeof current.imageTag === "string" && current.imageTag !== "") {
-        result.imageTag = current.imageTag;
-        await pulumi.setImageTag(stack, current.imageTag);
-      }
-      const preview = await pulumi.attempt(previewArgs(stack), true);
-      result.previewCode = preview.code;
-      try {
-        result.summary = parsePreviewSummary(preview.stdout);
-        const file = join(dir, `${stack}.proposed.json`);
-        writeFileSync(file, JSON.stringify(previewToExport(preview.stdout)));
-        files.set(stack, file);
-      } catch (err) {
-        process.stderr.write(`warning: ${stack}: ${(err as Error).message}\n`);
-      }
-      results.push(result);
+  for (const stack of stacks) {
+    await render(stack);
+    const own = rendered.get(stack)!;
+    if ("error" in own) {
+      results.push({ stack, previewCode: 1, error: own.error });
+      continue;
     }
-    // Peers and the cluster stack not previewed here are judged from their current state.
-    const fileFor = async (stack: LongLivedStack): Promise<string> => {
-      const known = files.get(stack);
-      if (known) return known;
-      const file = join(dir, `${stack}.current.json`);
-      writeFileSync(file, await pulumi.exportStack(stack));
-      files.set(stack, file);
-      return file;
-    };
-    for (const result of results) {
-      const own = files.get(result.stack);
-      if (!own) continue;
-      const peer = referenceStack(result.stack);
-      const args = offlineToolArgs(
-        own,
-        peer ? await fileFor(peer) : undefined,
-        result.stack === "cluster" ? undefined : await fileFor("cluster"),
-      );
-      result.policy = await npmRun("policy:check", args);
-      result.report = await npmRun("report", args);
-    }
+    const result: StackPreview = { stack, previewCode: 0, resources: own.resources };
+    const peer = referenceStack(stack);
+    const args = offlineToolArgs(own.file, peer ? await render(peer) : undefined, stack === "cluster" ? undefined : await render("cluster"));
+    result.policy = await npmRun("policy:check", args);
+    result.report = await npmRun("report", args);
+    results.push(result);
   }
   const sha = envValue("PR_HEAD_SHA") ?? envValue("GITHUB_SHA") ?? "unknown";
   const server = envValue("GITHUB_SERVER_URL");

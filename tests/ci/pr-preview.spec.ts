@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parsePreviewSummary } from "../../scripts/ci/preview-summary";
 import {
@@ -10,6 +11,7 @@ import {
   previewFailed,
   referenceStack,
   renderPreviewComment,
+  renderStack,
   type StackPreview,
 } from "../../scripts/ci/pr-preview";
 
@@ -63,6 +65,29 @@ describe("pr-preview", () => {
   it("says so when the PR touches no stack", () => {
     assert.match(renderPreviewComment([], { sha: "abc" }), /nothing to preview/);
     assert.equal(previewFailed([]), false);
+  });
+
+  it("reports a graph rendered under mocks by its resource count", () => {
+    const body = renderPreviewComment([{ stack: "qa", previewCode: 0, resources: 42, policy: { status: "pass", text: "" } }], { sha: "abc" });
+    assert.match(body, /\| `qa` \| ✅ \| 42 resources \(mocks\) \| ✅ \| — \|/);
+    assert.match(body, /registered 42 resources under mocks/);
+    assert.doesNotMatch(body, /current state/);
+  });
+
+  it("fails the check when the program fails under mocks, quoting its error", () => {
+    const results: StackPreview[] = [{ stack: "production", previewCode: 1, error: "team-environments:imageTag = undefined: required" }];
+    assert.match(renderPreviewComment(results, { sha: "abc" }), /The program failed[\s\S]*imageTag = undefined: required/);
+    assert.equal(previewFailed(results), true);
+  });
+
+  it("renders a stack's graph under mocks as a stack export, with no backend", async function () {
+    this.timeout(60_000);
+    const rendered = await renderStack("qa", mkdtempSync(join(tmpdir(), "pr-preview-")));
+    assert.ok("file" in rendered, JSON.stringify(rendered));
+    const doc = JSON.parse(readFileSync(rendered.file, "utf8"));
+    assert.equal(doc.version, 3);
+    assert.ok(rendered.resources > 10);
+    assert.ok(doc.deployment.resources.some((r: { type: string }) => r.type === "kubernetes:apps/v1:Deployment"));
   });
 
   it("fails the check when a preview failed", () => {

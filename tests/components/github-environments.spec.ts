@@ -19,8 +19,9 @@ describe("GitHub environments", function () {
   });
   const env = (name: string) => ofType(run, "github:index/repositoryEnvironment:RepositoryEnvironment").find((e) => e.inputs.environment === name)!;
 
-  it("creates qa, staging and production with the right reviewers", () => {
-    assert.deepStrictEqual(ofType(run, "github:index/repositoryEnvironment:RepositoryEnvironment").map((e) => e.inputs.environment).sort(), ["production", "qa", "staging"]);
+  it("creates preview, qa, staging and production with the right reviewers", () => {
+    assert.deepStrictEqual(ofType(run, "github:index/repositoryEnvironment:RepositoryEnvironment").map((e) => e.inputs.environment).sort(), ["preview", "production", "qa", "staging"]);
+    assert.deepStrictEqual(env("preview").inputs.reviewers, [], "previews deploy on every PR push without a reviewer");
     assert.deepStrictEqual(env("staging").inputs.reviewers, [{ teams: [4242], users: [] }], "QA approves staging");
     assert.deepStrictEqual(env("production").inputs.reviewers, [{ teams: [4242], users: [1717] }], "release approvers approve production");
     assert.deepStrictEqual(env("qa").inputs.reviewers, [], "qa deploys on merge without a reviewer");
@@ -29,20 +30,29 @@ describe("GitHub environments", function () {
     assert.strictEqual(env("production").inputs.canAdminsBypass, false);
   });
 
-  it("deploys production only from the protected branch or release tags", () => {
-    assert.deepStrictEqual(env("production").inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true });
-    assert.deepStrictEqual(env("staging").inputs.deploymentBranchPolicy, { protectedBranches: true, customBranchPolicies: false });
+  it("lets every environment deploy from main only: no release tags, no other branch", () => {
+    for (const name of ["preview", "qa", "staging", "production"]) {
+      assert.deepStrictEqual(env(name).inputs.deploymentBranchPolicy, { protectedBranches: false, customBranchPolicies: true }, name);
+    }
     const policies = ofType(run, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy");
-    assert.deepStrictEqual(policies.map((p) => p.inputs.branchPattern ?? `tag ${p.inputs.tagPattern}`).sort(), ["main", "tag v*"]);
+    assert.deepStrictEqual(
+      policies.map((p) => `${p.inputs.environment} ${p.inputs.branchPattern ?? `tag ${p.inputs.tagPattern}`}`).sort(),
+      ["preview main", "production main", "qa main", "staging main"],
+    );
+    assert.ok(policies.every((p) => p.inputs.tagPattern === undefined), "no tag may deploy");
+  });
+
+  it("fails when the retired releaseTagPattern is still configured", async () => {
+    await assert.rejects(runProgram("cluster", { github: { ...GITHUB, releaseTagPattern: "v*" } }), /github\.releaseTagPattern = "v\*": unknown field/);
   });
 
   it("stores each environment's CI kubeconfig as a secret, end to end", () => {
     const secrets = ofType(run, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
-    assert.deepStrictEqual(secrets.map((s) => s.inputs.environment).sort(), ["production", "qa", "staging"]);
+    assert.deepStrictEqual(secrets.map((s) => s.inputs.environment).sort(), ["preview", "production", "qa", "staging"]);
     for (const s of secrets) {
       assert.strictEqual(s.inputs.secretName, "KUBECONFIG");
       assert.ok(isWireSecret(s.wireInputs.plaintextValue), `${s.inputs.environment} kubeconfig travels as a secret`);
-      assert.match(s.inputs.plaintextValue, /"namespace": "(qa|staging|production)"/);
+      if (s.inputs.environment !== "preview") assert.match(s.inputs.plaintextValue, /"namespace": "(qa|staging|production)"/);
     }
   });
 
@@ -63,6 +73,7 @@ describe("GitHub environments", function () {
   it("says in the outputs where the credentials went", async () => {
     const out = await resolvedExports(run);
     assert.strictEqual(out.ciCredentials.production, "github:acme/shop/environments/production/secrets/KUBECONFIG");
+    assert.strictEqual(out.ciCredentials.previews, "github:acme/shop/environments/preview/secrets/KUBECONFIG");
     assert.match(out.github, /^enabled: acme\/shop/);
     assert.ok(await pulumi.isSecret((run.exports.kubeconfigs as Record<string, pulumi.Output<string>>).production));
   });
