@@ -204,6 +204,18 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       const text = mandatoryMessages(await findingsOf(rule, rs)).join("\n");
       assert.match(text, /ServiceAccount:feature-pr-7\/default \(ServiceAccount in feature-pr-7, where Group:developers can run pods.* in production via RoleBinding production\/leak/);
     });
+    it("fails when the preview deployer (pull-request code) may read Secrets in production, naming why it counts", async () => {
+      const deployer = { kind: "ServiceAccount", name: "preview-deployer", namespace: "team-ci" };
+      const rs = [
+        ...clusterStack(),
+        role("cluster", "production", "peek", [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["ci-deployer-token"] }]),
+        binding("cluster", "production", "peek", { kind: "Role", name: "peek" }, [deployer]),
+      ];
+      const text = mandatoryMessages(await findingsOf(rule, rs)).join("\n");
+      assert.match(text, /ServiceAccount:team-ci\/preview-deployer \(runs pull-request code \(pullRequestUsers\)\) can read: get on secrets \(core\) named ci-deployer-token in production/);
+      // Configured away (a team whose previews run trusted code only), the same grant is no developer path.
+      assert.deepStrictEqual(mandatoryMessages(await findingsOf(rule, rs, { [rule]: { pullRequestUsers: [] } })), []);
+    });
     it("fails when the bound role is not in view (unprovable), and passes once the cluster export supplies it", async () => {
       const feature = [binding("staging", "staging", "dev", { kind: "ClusterRole", name: "team-reader" }, [DEVELOPERS])];
       assert.match(mandatoryMessages(await findingsOf(rule, feature))[0], /unprovable/);
