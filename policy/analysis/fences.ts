@@ -71,7 +71,7 @@ export function previewDeployerFence(user: string): AdmissionPolicy {
           // its namespace; cluster-scoped objects have no namespace and are always denied.
           expression:
             `request.resource.group == '' && request.resource.resource == 'namespaces' ? ` +
-            `${name}.matches('${FEATURE_NAMESPACE_PATTERN}') : request.namespace.matches('${FEATURE_NAMESPACE_PATTERN}')`,
+            `${name}.matches('${FEATURE_NAMESPACE_PATTERN}') : has(request.namespace) && request.namespace.matches('${FEATURE_NAMESPACE_PATTERN}')`,
           message: "the preview deployer may only change feature-pr-<N> namespaces and what is in them",
         },
       ],

@@ -149,6 +149,17 @@ export function contentAttacks(preview: string, domain: string): { what: string;
       deniedBy: /team-preview-hosts/,
     },
     {
+      what: "take production's host with a second Host() in a Traefik IngressRoute",
+      args: ["create", "-f", "-", DRY],
+      manifest: {
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "IngressRoute",
+        metadata: meta,
+        spec: { routes: [{ match: `Host(\`pr-7.preview.${domain}\`) || Host(\`${domain}\`)`, kind: "Rule", services: [{ name: "web", port: 80 }] }] },
+      },
+      deniedBy: /team-preview-hosts/,
+    },
+    {
       what: "bind developers to the deployer's Secrets role",
       args: ["create", "rolebinding", "attack", "--clusterrole=team-preview-deployer-secrets", "--group=developers", "-n", preview, DRY],
       deniedBy: /team-preview-rolebindings/,
