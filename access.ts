@@ -180,3 +180,16 @@ export function previewDeployerSecretRules(): Rule[] {
 
 /** The preview deployer's user name, as the API server authenticates it and as the fence matches it. */
 export const PREVIEW_DEPLOYER_USER = `system:serviceaccount:${PREVIEW_DEPLOYER.namespace}:${PREVIEW_DEPLOYER.serviceAccount}`;
+
+/**
+ * The Kubernetes user a GitHub Actions job's OIDC token maps to: `github:<owner/repo>:<environment>`.
+ * The API server's authentication config makes it (`claimMappings.username`, see docs/ci-cd.md and
+ * scripts/cluster.sh) and rejects tokens without an `environment` claim, which GitHub issues only
+ * to jobs that ran in an environment, after its reviewers and deployment-branch rules.
+ */
+export function ciOidcUser(repository: string, environment: string): string {
+  return `github:${repository}:${environment}`;
+}
+
+/** The claim mapping the API server must use for {@link ciOidcUser} (a CEL expression). */
+export const CI_OIDC_USERNAME_EXPRESSION = "'github:' + claims.repository + ':' + claims.environment";

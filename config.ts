@@ -170,6 +170,13 @@ export interface ClusterSettings {
   /** API server URL written into CI kubeconfigs. */
   apiServerUrl: string;
   github: GitHubSettings;
+  /**
+   * `owner/repo` whose GitHub Actions OIDC tokens the API server accepts (structured
+   * authentication, see docs/ci-cd.md): each long-lived environment's deployer Role is also bound
+   * to the user `github:<owner/repo>:<environment>`, which only a job that ran in that GitHub
+   * environment (after its approvals) can be. Undefined: token Secrets only.
+   */
+  ciOidcRepository?: string;
   /** Hosts of each long-lived environment, for the GitHub environment variables. */
   hosts: Record<string, string>;
 }
@@ -192,6 +199,7 @@ const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
   developerUsers: ["feature", "cluster"],
   qaGroups: ["cluster"],
   qaUsers: ["cluster"],
+  ciOidcRepository: ["cluster"],
   imageTag: ["feature", "qa", "staging", "production"],
   hosts: ["feature", "qa", "staging", "production"],
   secretRefs: ["feature", "qa", "staging", "production"],
@@ -733,6 +741,7 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
         environments: LONG_LIVED_ENVIRONMENTS.map((env) => guardrailsFor(env, env, quotas[env])),
         apiServerUrl: r.string("apiServerUrl", /^https:\/\/\S+$/, "an https:// URL of the Kubernetes API server") ?? "https://127.0.0.1:6443",
         github: readGitHub(r),
+        ciOidcRepository: r.string("ciOidcRepository", /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "a GitHub repository as owner/name"),
         hosts,
       },
     };

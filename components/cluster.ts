@@ -2,6 +2,7 @@ import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MONITORING_NAMESPACE } from "../base";
+import { ciOidcUser } from "../access";
 import { ClusterSettings } from "../config";
 import { baseLabels, NAMESPACE_NAME_LABEL } from "../labels";
 import { ClusterAccess } from "./cluster-access";
@@ -79,7 +80,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
     );
 
     for (const env of s.environments) {
-      const guardrails = new Guardrails(env.environment, { appName: s.appName, settings: env, access: s.access, server: s.apiServerUrl }, { parent: this });
+      const guardrails = new Guardrails(env.environment, { appName: s.appName, settings: env, access: s.access, server: s.apiServerUrl, ciOidcRepository: s.ciOidcRepository }, { parent: this });
       this.environments[env.environment] = guardrails;
       const deployer = guardrails.access.deployer;
       if (deployer) this.kubeconfigs[env.environment] = deployer.kubeconfig;
@@ -112,6 +113,14 @@ export class ClusterPlatform extends pulumi.ComponentResource {
       }
       this.ciCredentials.previews =
         "stack output kubeconfigs.previews (store it as the secret KUBECONFIG of the GitHub environment preview, never as a repository secret)";
+    }
+    if (s.ciOidcRepository) {
+      // Preferred: no stored credential. The token Secret stays as the fallback for clusters
+      // whose API server does not accept GitHub's OIDC tokens.
+      for (const env of s.environments) {
+        this.ciCredentials[env.environment] =
+          `GitHub OIDC user ${ciOidcUser(s.ciOidcRepository, env.environment)} (no secret; fallback: ${this.ciCredentials[env.environment]})`;
+      }
     }
     this.registerOutputs({});
   }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { deployerRules, PREVIEW_DEPLOYER, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
+import { ciOidcUser, deployerRules, PREVIEW_DEPLOYER, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
 import { AccessSettings } from "../config";
 import { baseLabels } from "../labels";
 import { ServiceAccountIdentity } from "./ci-deployer";
@@ -14,6 +14,8 @@ export interface EnvironmentAccessArgs {
   access: AccessSettings;
   /** API server URL for the CI kubeconfig (long-lived environments). */
   server: string;
+  /** Bind the deployer Role to this repository's GitHub OIDC user too (long-lived environments). */
+  ciOidcRepository?: string;
 }
 
 type Subject = k8s.types.input.rbac.v1.Subject;
@@ -40,6 +42,8 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
   readonly qaBinding?: k8s.rbac.v1.RoleBinding;
   /** The CI deployer of a long-lived environment. */
   readonly deployer?: ServiceAccountIdentity;
+  /** The same Role for the GitHub Actions OIDC user of this environment (no secret at all). */
+  readonly oidcBinding?: k8s.rbac.v1.RoleBinding;
 
   constructor(name: string, args: EnvironmentAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:EnvironmentAccess", name, {}, opts);
@@ -94,6 +98,18 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
         },
         { parent: this },
       );
+      const role = this.deployer.role;
+      if (args.ciOidcRepository && role) {
+        this.oidcBinding = new k8s.rbac.v1.RoleBinding(
+          `${name}-deployer-oidc`,
+          {
+            metadata: { name: `${ROLE_NAMES.deployer}-oidc`, namespace: args.namespace, labels },
+            roleRef: { apiGroup: rbac, kind: "Role", name: role.metadata.name },
+            subjects: [{ kind: "User", name: ciOidcUser(args.ciOidcRepository, args.environment), apiGroup: rbac }],
+          },
+          { parent: this },
+        );
+      }
     }
     this.registerOutputs({});
   }

@@ -12,6 +12,8 @@ export interface GuardrailsArgs {
   access: AccessSettings;
   /** API server URL for CI kubeconfigs. */
   server: string;
+  /** GitHub repository whose OIDC users deploy the long-lived environments (cluster stack). */
+  ciOidcRepository?: string;
 }
 
 /**
@@ -38,7 +40,15 @@ export class Guardrails extends pulumi.ComponentResource {
     this.network = new NetworkIsolation(name, { namespace: ns, appName: args.appName, guardrails: g }, { parent: this });
     this.access = new EnvironmentAccess(
       name,
-      { namespace: ns, environment: g.environment, kind: g.kind, appName: args.appName, access: args.access, server: args.server },
+      {
+        namespace: ns,
+        environment: g.environment,
+        kind: g.kind,
+        appName: args.appName,
+        access: args.access,
+        server: args.server,
+        ciOidcRepository: args.ciOidcRepository,
+      },
       { parent: this },
     );
     this.registerOutputs({ namespace: ns });

@@ -25,6 +25,8 @@
 #   CLUSTER_API_PORT        kube-apiserver         (default 16443, https)
 #   CLUSTER_KCM_PORT        kube-controller-manager secure port (default 20257)
 #   CLUSTER_SCHEDULER_PORT  kube-scheduler secure port (default 20259)
+#   CLUSTER_OIDC_PORT       local OIDC issuer       (default 18443, https; stands in for
+#                           GitHub Actions' token.actions.githubusercontent.com)
 #   CLUSTER_NODES           number of fake nodes   (default 3)
 #   CLUSTER_NODE_CPU / CLUSTER_NODE_MEMORY / CLUSTER_NODE_PODS
 #                           allocatable per node   (default 8 / 32Gi / 110)
@@ -35,6 +37,10 @@
 #   $CACHE/cluster/developer.kubeconfig  dev1   (group developers)
 #   $CACHE/cluster/qa.kubeconfig         qa1    (group qa-engineers)
 #   $CACHE/cluster/pki/                  CA, serving and client certs, SA key (kept by down)
+#   $CACHE/cluster/pki/oidc-signing.key  the local issuer's signing key (tests mint CI tokens)
+#   $CACHE/cluster/oidc/                 the issuer's discovery document and JWKS
+#   $CACHE/cluster/internal/authentication-config.yaml
+#                                        JWT authenticator: issuer, audience, claim mapping
 #   $CACHE/cluster/data/                 etcd data (removed by down)
 #   $CACHE/cluster/pids/<name>.pid       one per process
 #   $CACHE/cluster/logs/<name>.log       one per process (truncated by up)
@@ -60,6 +66,7 @@ ETCD_PEER_PORT="${CLUSTER_ETCD_PEER_PORT:-12380}"
 API_PORT="${CLUSTER_API_PORT:-16443}"
 KCM_PORT="${CLUSTER_KCM_PORT:-20257}"
 SCHEDULER_PORT="${CLUSTER_SCHEDULER_PORT:-20259}"
+OIDC_PORT="${CLUSTER_OIDC_PORT:-18443}"
 NODES="${CLUSTER_NODES:-3}"
 NODE_CPU="${CLUSTER_NODE_CPU:-8}"
 NODE_MEMORY="${CLUSTER_NODE_MEMORY:-32Gi}"
@@ -74,7 +81,14 @@ POD_CIDR=10.244.0.0/16         # fake pod IPs that kwok writes into Pod status
 HOSTPATH_PV_DIR=/tmp/hostpath_pv  # fixed by the in-tree host-path provisioner
 
 # Start order; `down` stops them in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+COMPONENTS=(etcd oidc-issuer kube-apiserver kube-controller-manager kube-scheduler kwok)
+OIDC_DIR="$CLUSTER_DIR/oidc"
+OIDC_URL="https://$HOST:$OIDC_PORT"
+# The audience CI jobs request, and the user a job's token maps to. The program binds
+# `github:<owner>/<repo>:<environment>` (access.ts: ciOidcUser); only a job that ran in a GitHub
+# environment carries the `environment` claim, so a branch's job maps to no user at all.
+OIDC_AUDIENCE=team-environments
+OIDC_USERNAME_EXPRESSION="'github:' + claims.repository + ':' + claims.environment"
 
 # ---------------------------------------------------------------- helpers ----
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
@@ -107,6 +121,7 @@ bin_of() {
   case "$1" in
     etcd) echo "$ETCD_BIN/etcd" ;;
     kwok) echo "$KWOK_BIN/kwok" ;;
+    oidc-issuer) command -v openssl ;;
     *) echo "$K8S_BIN/$1" ;;
   esac
 }
@@ -273,6 +288,12 @@ subjectAltName=IP:$HOST,DNS:localhost,IP:$SERVICE_IP,DNS:kubernetes,DNS:kubernet
     openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
     openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
   fi
+  # The local OIDC issuer: serving cert (loopback) and token signing key.
+  [[ -s "$PKI/oidc-issuer.crt" ]] || cert oidc-issuer "/CN=team-environments-oidc-issuer" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:$HOST,DNS:localhost"
+  [[ -s "$PKI/oidc-signing.key" ]] || openssl genrsa -out "$PKI/oidc-signing.key" 2048 2>/dev/null
   [[ -s "$PKI/admin.crt" ]] || client_cert admin "/O=system:masters/CN=kubernetes-admin"
   [[ -s "$PKI/controller-manager.crt" ]] || client_cert controller-manager "/CN=system:kube-controller-manager"
   [[ -s "$PKI/scheduler.crt" ]] || client_cert scheduler "/CN=system:kube-scheduler"
@@ -323,6 +344,40 @@ start_etcd() {
   wait_for 60 "etcd health" etcd curl -fsS --max-time 2 "http://$HOST:$ETCD_PORT/health"
 }
 
+# The local OIDC issuer: a discovery document and a JWKS served over HTTPS (openssl s_server
+# -WWW serves the files of its working directory), and the apiserver's JWT authenticator for it.
+start_oidc_issuer() {
+  rm -rf "$OIDC_DIR"
+  mkdir -p "$OIDC_DIR/.well-known"
+  printf '{"issuer":"%s","jwks_uri":"%s/jwks.json","response_types_supported":["id_token"],"subject_types_supported":["public"],"id_token_signing_alg_values_supported":["RS256"]}\n' \
+    "$OIDC_URL" "$OIDC_URL" >"$OIDC_DIR/.well-known/openid-configuration"
+  node -e '
+    const crypto = require("crypto"), fs = require("fs");
+    const jwk = crypto.createPublicKey(fs.readFileSync(process.argv[1])).export({ format: "jwk" });
+    const kid = crypto.createHash("sha256").update(jwk.n).digest("hex").slice(0, 16);
+    fs.writeFileSync(process.argv[2], JSON.stringify({ keys: [{ ...jwk, kid, use: "sig", alg: "RS256" }] }));
+  ' "$PKI/oidc-signing.key" "$OIDC_DIR/jwks.json"
+  cat >"$INTERNAL/authentication-config.yaml" <<YAML
+apiVersion: apiserver.config.k8s.io/v1beta1
+kind: AuthenticationConfiguration
+jwt:
+  - issuer:
+      url: $OIDC_URL
+      audiences: [$OIDC_AUDIENCE]
+      certificateAuthority: |
+$(sed 's/^/        /' "$PKI/ca.crt")
+    claimValidationRules:
+      - expression: "has(claims.repository) && has(claims.environment) && claims.environment != ''"
+        message: "only a job that runs in a GitHub environment gets a Kubernetes identity"
+    claimMappings:
+      username:
+        expression: "$OIDC_USERNAME_EXPRESSION"
+YAML
+  (cd "$OIDC_DIR" && start oidc-issuer s_server -WWW -quiet -accept "$HOST:$OIDC_PORT" \
+    -cert "$PKI/oidc-issuer.crt" -key "$PKI/oidc-issuer.key")
+  wait_for 30 "OIDC issuer discovery" oidc-issuer curl -fsS --max-time 2 --cacert "$PKI/ca.crt" "$OIDC_URL/.well-known/openid-configuration"
+}
+
 start_apiserver() {
   # --endpoint-reconciler-type=none: the `kubernetes` Service would otherwise get
   # a 127.0.0.1 endpoint, which Endpoints validation rejects (loopback) and
@@ -345,6 +400,7 @@ start_apiserver() {
     --proxy-client-cert-file "$PKI/front-proxy-client.crt" \
     --proxy-client-key-file "$PKI/front-proxy-client.key" \
     --authorization-mode Node,RBAC \
+    --authentication-config "$INTERNAL/authentication-config.yaml" \
     --enable-admission-plugins NamespaceLifecycle,LimitRanger,ServiceAccount,DefaultStorageClass,ResourceQuota,NodeRestriction \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
     --service-account-key-file "$PKI/sa.pub" \
@@ -468,7 +524,7 @@ check_ports() {
   local spec name port
   for spec in "etcd:$ETCD_PORT:CLUSTER_ETCD_PORT" "etcd-peer:$ETCD_PEER_PORT:CLUSTER_ETCD_PEER_PORT" \
               "kube-apiserver:$API_PORT:CLUSTER_API_PORT" "kube-controller-manager:$KCM_PORT:CLUSTER_KCM_PORT" \
-              "kube-scheduler:$SCHEDULER_PORT:CLUSTER_SCHEDULER_PORT"; do
+              "kube-scheduler:$SCHEDULER_PORT:CLUSTER_SCHEDULER_PORT" "oidc-issuer:$OIDC_PORT:CLUSTER_OIDC_PORT"; do
     IFS=: read -r name port var <<<"$spec"
     if port_in_use "$port"; then
       die "port $HOST:$port (for $name) is already taken by another process; free it or set $var to another port"
@@ -491,6 +547,7 @@ cmd_up() {
   command -v "$KUBECTL" >/dev/null || die "kubectl not found (set KUBECTL)"
   command -v openssl >/dev/null || die "openssl not found"
   command -v curl >/dev/null || die "curl not found"
+  command -v node >/dev/null || die "node not found (writes the local OIDC issuer's JWKS)"
   cmd_build
   mapfile -t running < <(running_components)
   if ((${#running[@]} == ${#COMPONENTS[@]})); then
@@ -509,6 +566,7 @@ cmd_up() {
   UP_STARTED=1
   trap on_up_exit EXIT
   step "etcd $ETCD_VERSION on $HOST:$ETCD_PORT" start_etcd
+  step "local OIDC issuer on $HOST:$OIDC_PORT (GitHub Actions stand-in)" start_oidc_issuer
   step "kube-apiserver $K8S_VERSION on $HOST:$API_PORT" start_apiserver
   step "kube-controller-manager on $HOST:$KCM_PORT" start_controller_manager
   step "kube-scheduler on $HOST:$SCHEDULER_PORT" start_scheduler
@@ -556,6 +614,7 @@ stop() {
 stop_all() {
   stop kwok kube-scheduler kube-controller-manager
   stop kube-apiserver
+  stop oidc-issuer
   stop etcd
 }
 

@@ -1,9 +1,11 @@
 import * as assert from "assert";
-import { APP_STACK_RESOURCES, DEVELOPER_READ_RULES, FEATURE_DEVELOPER_RULES, QA_ADMIN_RULES, ROLE_NAMES, WRITE_VERBS } from "../access";
+import { readFileSync } from "fs";
+import { join } from "path";
+import { APP_STACK_RESOURCES, CI_OIDC_USERNAME_EXPRESSION, ciOidcUser, DEVELOPER_READ_RULES, FEATURE_DEVELOPER_RULES, QA_ADMIN_RULES, ROLE_NAMES, WRITE_VERBS } from "../access";
 import { accessSummary, allows, evaluateRbac, readRbac } from "../policy/analysis/rbac";
 import { readFences } from "../policy/analysis/fences";
 import { ResourceLike } from "../policy/analysis/objects";
-import { find, ofType, ProgramRun, runProgram } from "./support/program";
+import { find, ofType, ProgramRun, resolvedExports, runProgram } from "./support/program";
 
 const NAMESPACES = ["feature-pr-142", "qa", "staging", "production", "monitoring"];
 const LOCKED = ["staging", "production"];
@@ -76,6 +78,26 @@ describe("access control", function () {
       assert.deepStrictEqual(binding.inputs.subjects.map((s: any) => `${s.kind}:${s.name}`), ["Group:eng", "User:alice"]);
       const rb = find(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", ROLE_NAMES.qaAdmin, "qa");
       assert.deepStrictEqual(rb.inputs.subjects.map((s: any) => s.name), ["testers"]);
+    });
+
+    it("with ciOidcRepository, binds each deployer Role to its GitHub OIDC user too, as the API server maps it", async () => {
+      const run = await runProgram("cluster", { ciOidcRepository: "acme/shop" });
+      const resources = asResources(run);
+      const model = readRbac(resources);
+      for (const env of ["qa", "staging", "production"]) {
+        const rb = find(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `${ROLE_NAMES.deployer}-oidc`, env);
+        assert.deepStrictEqual(rb.inputs.subjects, [{ kind: "User", name: `github:acme/shop:${env}`, apiGroup: RBAC }]);
+        const job = { user: ciOidcUser("acme/shop", env), groups: ["system:authenticated"] };
+        for (const ns of ["qa", "staging", "production"]) {
+          assert.strictEqual(allows(model, job, "patch", "apps", "deployments", ns), ns === env, `${env} job in ${ns}`);
+        }
+        assert.strictEqual(allows(model, { user: `github:other/repo:${env}`, groups: ["system:authenticated"] }, "patch", "apps", "deployments", env), false);
+      }
+      assert.deepStrictEqual(evaluateRbac(model, { fences: readFences(resources) }).findings, []);
+      const out = await resolvedExports(run);
+      assert.match(String(out.ciCredentials.production), /^GitHub OIDC user github:acme\/shop:production \(no secret; fallback: /);
+      // The local control plane maps tokens with the same expression.
+      assert.ok(readFileSync(join(__dirname, "..", "scripts", "cluster.sh"), "utf8").includes(`OIDC_USERNAME_EXPRESSION="${CI_OIDC_USERNAME_EXPRESSION}"`));
     });
 
     it("derives each CI deployer's Role from exactly what the app stack manages", () => {

@@ -86,6 +86,8 @@ describe("config", () => {
       { name: "fails on an unknown key (a typo)", stack: "qa", overrides: { imagTag: "abc" }, expect: /imagTag = "abc": unknown key/ },
       { name: "fails when a feature stack is misnamed", stack: "preview-1", overrides: { environmentKind: "feature", imageTag: "abc" }, expect: /feature stacks must be named feature-pr-<N>/ },
       { name: "fails when GitHub is on without approvers", stack: "cluster", overrides: { github: { enabled: true, owner: "acme", repository: "shop" } }, expect: /github\.releaseApprovers = undefined: at least one team or user/ },
+      { name: "fails when the OIDC repository is not owner/name", stack: "cluster", overrides: { ciOidcRepository: "acme" }, expect: /ciOidcRepository = "acme": a GitHub repository as owner\/name/ },
+      { name: "fails when an app stack sets the OIDC repository", stack: "production", overrides: { ciOidcRepository: "acme/shop" }, expect: /ciOidcRepository = "acme\/shop": not accepted in production stacks/ },
       { name: "fails when a quantity is malformed", stack: "cluster", overrides: { quotas: { production: { limitsMemory: "lots" } } }, expect: /quotas\.production\.limitsMemory = "lots": a Kubernetes quantity/ },
     ];
     for (const c of cases) {

@@ -55,7 +55,15 @@ export function clusterPaths() {
     admin: path.join(dir, "kubeconfig"),
     developer: path.join(dir, "developer.kubeconfig"),
     qa: path.join(dir, "qa.kubeconfig"),
+    ca: path.join(dir, "pki", "ca.crt"),
+    /** The local OIDC issuer's signing key: tests mint GitHub-Actions-shaped tokens with it. */
+    oidcSigningKey: path.join(dir, "pki", "oidc-signing.key"),
   };
+}
+
+/** The local OIDC issuer (scripts/cluster.sh: CLUSTER_OIDC_PORT) and the audience the API server accepts. */
+export function oidcIssuer(): { url: string; audience: string } {
+  return { url: `https://127.0.0.1:${process.env.CLUSTER_OIDC_PORT ?? "18443"}`, audience: "team-environments" };
 }
 
 /** True when the local control plane answers. */

@@ -9,6 +9,7 @@ import * as path from "path";
 import { readFences } from "../../policy/analysis/fences";
 import { allows, evaluateRbac, readRbac } from "../../policy/analysis/rbac";
 import { allowedInPreview, attackGrid, attempt, ATTACKERS, contentAttacks } from "./attacks";
+import { jobToken, kubectlWithToken, mintToken } from "./oidc";
 import { loadStackExport } from "../../policy/analysis/stack-export";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
@@ -29,7 +30,7 @@ function kubectlJson<T = any>(args: string[]): T {
 }
 
 function configFor(stack: string): Record<string, unknown> {
-  if (stack === "cluster") return { apiServerUrl: apiServerUrl() };
+  if (stack === "cluster") return { apiServerUrl: apiServerUrl(), ciOidcRepository: "acme/shop" };
   if (stack.startsWith("feature-pr-")) return { imageTag: "9b1d3c7" };
   return {};
 }
@@ -198,6 +199,27 @@ describe("end to end on a local control plane", function () {
       if (!res.ok) failures.push(`${a.what} should be allowed: ${res.message}`);
     }
     assert.deepStrictEqual(failures, []);
+  });
+
+  it("deploys production from a GitHub job's OIDC token only when the job ran in the production environment (no stored secret)", () => {
+    const who = kubectlWithToken(jobToken("acme/shop", "production"), ["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+    assert.deepStrictEqual(who, { ok: true, out: "github:acme/shop:production" });
+    const patch = ["patch", "deployment", "core-api", "-n", "production", "--type=merge", "-p", '{"metadata":{"annotations":{"e2e":"oidc"}}}', "--dry-run=server"];
+    const deploy = kubectlWithToken(jobToken("acme/shop", "production"), patch);
+    assert.ok(deploy.ok, deploy.out);
+    const refused: [string, string, string[]][] = [
+      ["a branch job (no environment claim)", jobToken("acme/shop"), patch],
+      ["a job in staging, writing production", jobToken("acme/shop", "staging"), patch],
+      ["a job in the preview environment", jobToken("acme/shop", "preview"), patch],
+      ["another repository's production job", jobToken("evil/fork", "production"), patch],
+      ["an expired token", jobToken("acme/shop", "production", { exp: Math.floor(Date.now() / 1000) - 120 }), patch],
+      ["a token for another audience", jobToken("acme/shop", "production", { aud: "sts.amazonaws.com" }), patch],
+      ["a production job writing RBAC", jobToken("acme/shop", "production"), ["create", "rolebinding", "x", "--clusterrole=edit", "--group=developers", "-n", "production", "--dry-run=server"]],
+      ["a token signed by another key", mintToken({}).split(".").slice(0, 2).join(".") + ".c2lnbmF0dXJl", patch],
+    ];
+    const allowedWrongly = refused.filter(([, token, args]) => kubectlWithToken(token, args).ok).map(([what]) => what);
+    assert.deepStrictEqual(allowedWrongly, []);
+    assert.match(kubectlWithToken(jobToken("acme/shop"), ["auth", "whoami"]).out, /Unauthorized/);
   });
 
   it("fails the preview on the parity rule when production would run a tag staging does not", () => {
