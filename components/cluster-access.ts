@@ -134,8 +134,9 @@ export class ClusterAccess extends pulumi.ComponentResource {
       );
       new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
         `${name}-${policy.name}`,
-        { metadata: { name: policy.name, labels }, spec: { policyName: vap.metadata.name, validationActions: ["Deny"] } },
-        { parent: this },
+        // The name as a plain string (not the policy's output), so a preview already shows the fence.
+        { metadata: { name: policy.name, labels }, spec: { policyName: policy.name, validationActions: ["Deny"] } },
+        { parent: this, dependsOn: [vap] },
       );
       this.admission[policy.name] = vap;
     }

@@ -178,7 +178,7 @@ const USER_CONDITION = /^request\.userInfo\.username == '([a-z0-9:.-]+)'$/;
 function normalise(spec: unknown): unknown {
   const s = (plain(spec) ?? {}) as Record<string, unknown>;
   const mc = (s.matchConstraints ?? {}) as Record<string, unknown>;
-  const empty = (v: unknown) => v === undefined || (typeof v === "object" && v !== null && Object.keys(v).length === 0);
+  const empty = (v: unknown) => v === undefined || v === null || (typeof v === "object" && Object.keys(v).length === 0);
   // Anything that could narrow or change the policy makes it unrecognisable (null never equals a spec).
   if (!empty(mc.namespaceSelector) || !empty(mc.objectSelector) || !empty(mc.excludeResourceRules) || !empty(s.paramKind)) return null;
   if (!empty(s.variables) || (mc.matchPolicy !== undefined && mc.matchPolicy !== "Equivalent")) return null;
@@ -192,6 +192,14 @@ function normalise(spec: unknown): unknown {
   const validations = ((s.validations ?? []) as Record<string, unknown>[]).map((v) => v.expression);
   const conditions = ((s.matchConditions ?? []) as Record<string, unknown>[]).map((c) => ({ name: c.name, expression: c.expression }));
   return { failurePolicy: s.failurePolicy ?? "Fail", rules, conditions, validations };
+}
+
+/** True when any value in `v` is unknown (preview): such a policy or binding is no fence yet. */
+function hasUnknown(v: unknown): boolean {
+  if (isUnknown(v)) return true;
+  if (Array.isArray(v)) return v.some(hasUnknown);
+  if (typeof v === "object" && v !== null) return Object.values(v).some(hasUnknown);
+  return false;
 }
 
 function same(a: unknown, b: unknown): boolean {
@@ -209,9 +217,11 @@ export function readFences(resources: readonly ResourceLike[]): Fence[] {
   for (const b of resources) {
     if (!isKind(b.type, "ValidatingAdmissionPolicyBinding")) continue;
     const spec = (plain(b.props.spec) ?? {}) as Record<string, unknown>;
+    if (hasUnknown(spec)) continue;
     const actions = spec.validationActions;
-    const narrowed = spec.matchResources !== undefined && Object.keys(spec.matchResources as object).length > 0;
-    if (Array.isArray(actions) && actions.includes("Deny") && !narrowed && spec.paramRef === undefined && typeof spec.policyName === "string") {
+    const narrowed = spec.matchResources !== undefined && spec.matchResources !== null && Object.keys(spec.matchResources as object).length > 0;
+    const params = spec.paramRef !== undefined && spec.paramRef !== null;
+    if (Array.isArray(actions) && actions.includes("Deny") && !narrowed && !params && typeof spec.policyName === "string") {
       denying.add(spec.policyName);
     }
   }
@@ -219,7 +229,7 @@ export function readFences(resources: readonly ResourceLike[]): Fence[] {
   for (const p of resources) {
     if (!isKind(p.type, "ValidatingAdmissionPolicy")) continue;
     const name = objectName(p);
-    if (isUnknown(name) || !denying.has(name)) continue;
+    if (isUnknown(name) || !denying.has(name) || hasUnknown(plain(p.props.spec))) continue;
     const conditions = (plain(p.props.spec) as { matchConditions?: { expression?: unknown }[] } | undefined)?.matchConditions ?? [];
     const m = conditions.length === 1 && typeof conditions[0].expression === "string" ? USER_CONDITION.exec(conditions[0].expression) : null;
     if (!m) continue;

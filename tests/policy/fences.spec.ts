@@ -4,6 +4,7 @@ import { featureStackName } from "../../config";
 import { FEATURE_NAMESPACE_PATTERN, admissionPolicies, fenceAdmits, previewDeployerFence, readFences } from "../../policy/analysis/fences";
 import { ResourceLike } from "../../policy/analysis/objects";
 import { RBAC_DEFAULTS, evaluateRbac, readRbac } from "../../policy/analysis/rbac";
+import { UNKNOWN } from "../../policy/analysis/values";
 import { mutate } from "./helpers";
 import { ProgramRun, runProgram } from "../support/program";
 
@@ -82,6 +83,8 @@ describe("admission fences (policy/analysis/fences.ts)", function () {
       ["top-level resources only", tamper(cluster, VAP, (s) => ((s.matchConstraints as { resourceRules: { resources: string[] }[] }).resourceRules[0].resources = ["*"]))],
       ["object selector", tamper(cluster, VAP, (s) => ((s.matchConstraints as Record<string, unknown>).objectSelector = { matchLabels: { a: "b" } }))],
       ["looser pattern", tamper(cluster, VAP, (s) => ((s.validations as { expression: string }[])[0].expression = "request.namespace.matches('^feature-')"))],
+      ["binding narrowing unknown at preview", tamper(cluster, VAPB, (s) => (s.matchResources = UNKNOWN))],
+      ["validation unknown at preview", tamper(cluster, VAP, (s) => ((s.validations as { expression: unknown }[])[0].expression = UNKNOWN))],
       ["second condition", tamper(cluster, VAP, (s) => (s.matchConditions as unknown[]).push({ name: "x", expression: "false" }))],
     ];
     for (const [what, resources] of variants) assert.deepStrictEqual(readFences(resources), [], what);
