@@ -145,6 +145,45 @@ function readRules(obj: unknown, dir: "ingress" | "egress"): NetRule[] | Unknown
   });
 }
 
+/**
+ * Labels of a feature namespace nobody in the preview can change: its name (set by the API
+ * server) and those the `team-feature-namespace-labels` admission policy pins.
+ */
+export function featurePinnedLabels(ns: string): Record<string, string> {
+  return {
+    "kubernetes.io/metadata.name": ns,
+    "team-environments.dev/kind": "feature",
+    "pod-security.kubernetes.io/enforce": "restricted",
+  };
+}
+
+/**
+ * Can a namespace whose `pinned` labels are fixed, and whose other labels are anyone's choice,
+ * be selected by `s`? The pinned part must match; the rest must only be satisfiable.
+ */
+export function selectableWith(s: Selector, pinned: Record<string, string>): boolean {
+  if (s.unknown) return true;
+  const isPinned = (k: string) => Object.prototype.hasOwnProperty.call(pinned, k);
+  const fixed: Selector = {
+    matchLabels: Object.fromEntries(Object.entries(s.matchLabels).filter(([k]) => isPinned(k))),
+    matchExpressions: s.matchExpressions.filter((e) => isPinned(e.key)),
+    unknown: false,
+  };
+  const free: Selector = {
+    matchLabels: Object.fromEntries(Object.entries(s.matchLabels).filter(([k]) => !isPinned(k))),
+    matchExpressions: s.matchExpressions.filter((e) => !isPinned(e.key)),
+    unknown: false,
+  };
+  return matches(fixed, pinned, true) && satisfiable(free);
+}
+
+/** A rule that admits every peer on every port (`{}`, or an ipBlock of all of IPv4 without exceptions). */
+export function allowsEverything(rule: NetRule): boolean {
+  if (rule.ports !== "all") return false;
+  if (rule.peers === "all") return true;
+  return rule.peers.some((p) => !p.unknown && p.ipBlock !== undefined && p.ipBlock.cidr === "0.0.0.0/0" && p.ipBlock.except.length === 0);
+}
+
 /** The network model of a set of resources. */
 export interface NetModel {
   namespaces: Map<string, NamespaceInfo>;
@@ -361,7 +400,11 @@ export class Network {
     if (peer.namespaceSelector) {
       const info = this.model.namespaces.get(pod.namespace);
       const labels = info ? info.labels : { "kubernetes.io/metadata.name": pod.namespace };
-      if (!matches(peer.namespaceSelector, labels, true)) return false;
+      // A preview's own code (its deployer) may set any label on its namespace except those the
+      // API server and the admission policies pin: a selector on any other label admits it.
+      if (pod.adversarial && namespaceKind(pod.namespace) === "feature") {
+        if (!selectableWith(peer.namespaceSelector, featurePinnedLabels(pod.namespace))) return false;
+      } else if (!matches(peer.namespaceSelector, labels, true)) return false;
     } else if (pod.namespace !== policyNs) {
       return false;
     }
@@ -449,6 +492,17 @@ export function evaluateNetwork(input: NetModel, options: NetOptions = {}): NetF
           message: `namespace ${info.name} is not default-deny for ${dir}: no NetworkPolicy with an empty podSelector lists policyType ${dir}`,
           urn: info.resource.urn,
         });
+      // Policies are a union: one allow-all rule opens what a default-deny policy beside it closes.
+      for (const p of pols) {
+        const rules = dir === "Ingress" ? (p.ingressType ? p.ingress : []) : p.egressType ? p.egress : [];
+        if (rules.some(allowsEverything))
+          out.push({
+            check: "default-deny",
+            namespace: info.name,
+            message: `namespace ${info.name} is not default-deny for ${dir}: NetworkPolicy ${p.name} has a rule that allows every peer on every port`,
+            urn: p.urn,
+          });
+      }
     }
   }
   const dns = model.pods.filter((p) => p.component === "dns");

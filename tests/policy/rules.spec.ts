@@ -287,6 +287,30 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       assert.strictEqual(verdict(true), false);
       assert.strictEqual(verdict(false), true);
     });
+    it("fails when an allow-all rule sits beside production's default-deny (policies are a union)", async () => {
+      for (const [what, spec] of [
+        ["ingress: [{}]", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] }],
+        ["egress: [{}]", { podSelector: {}, policyTypes: ["Egress"], egress: [{}] }],
+        ["ipBlock 0.0.0.0/0", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }],
+      ] as const) {
+        const text = mandatoryMessages(await findingsOf(rule, [...clusterStack(), netpol("cluster", "production", "open", spec)])).join("\n");
+        assert.match(text, /namespace production is not default-deny for (Ingress|Egress): NetworkPolicy open has a rule that allows every peer on every port/, what);
+      }
+    });
+    it("counts a namespace selector on a label a preview can set for itself as admitting previews; pinned labels hold", async () => {
+      const admit = (namespaceSelector: object) =>
+        netpol("cluster", "production", "from-team", {
+          podSelector: {},
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [{ namespaceSelector }], ports: [{ port: 5432 }] }],
+        });
+      const leaks = async (sel: object) => mandatoryMessages(await findingsOf(rule, [...clusterStack(), admit(sel)])).join("\n");
+      assert.match(await leaks({ matchLabels: { team: "payments" } }), /any pod in feature-pr-0 can reach postgres pod in production/);
+      assert.match(await leaks({ matchExpressions: [{ key: "trusted", operator: "Exists" }] }), /any pod in feature-pr-0 can reach postgres pod in production/);
+      // The kind label and the name are pinned (admission policy, API server): no preview matches these.
+      assert.doesNotMatch(await leaks({ matchLabels: { "team-environments.dev/kind": "staging" } }), /feature-pr-0 can reach/);
+      assert.doesNotMatch(await leaks({ matchLabels: { "kubernetes.io/metadata.name": "staging", team: "payments" } }), /feature-pr-0 can reach/);
+    });
     it("fails when an ipBlock covering the pod CIDR opens database ingress, and passes when excepted", async () => {
       const block = (except: string[]) =>
         netpol("cluster", "production", "internet", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0", except } }] }] });
