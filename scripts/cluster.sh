@@ -27,6 +27,7 @@
 #   CLUSTER_SCHEDULER_PORT  kube-scheduler secure port (default 20259)
 #   CLUSTER_OIDC_PORT       local OIDC issuer       (default 18443, https; stands in for
 #                           GitHub Actions' token.actions.githubusercontent.com)
+#   CLUSTER_OIDC_REPOSITORY the repository whose jobs authenticate (default acme/shop)
 #   CLUSTER_NODES           number of fake nodes   (default 3)
 #   CLUSTER_NODE_CPU / CLUSTER_NODE_MEMORY / CLUSTER_NODE_PODS
 #                           allocatable per node   (default 8 / 32Gi / 110)
@@ -88,6 +89,8 @@ OIDC_URL="https://$HOST:$OIDC_PORT"
 # `github:<owner>/<repo>:<environment>` (access.ts: ciOidcUser); only a job that ran in a GitHub
 # environment carries the `environment` claim, so a branch's job maps to no user at all.
 OIDC_AUDIENCE=team-environments
+# The one repository whose jobs may authenticate at all (GitHub's issuer serves every repository).
+OIDC_REPOSITORY="${CLUSTER_OIDC_REPOSITORY:-acme/shop}"
 OIDC_USERNAME_EXPRESSION="'github:' + claims.repository + ':' + claims.environment"
 
 # ---------------------------------------------------------------- helpers ----
@@ -367,7 +370,9 @@ jwt:
       certificateAuthority: |
 $(sed 's/^/        /' "$PKI/ca.crt")
     claimValidationRules:
-      - expression: "has(claims.repository) && has(claims.environment) && claims.environment != ''"
+      - expression: "has(claims.repository) && claims.repository == '$OIDC_REPOSITORY'"
+        message: "only jobs of $OIDC_REPOSITORY authenticate"
+      - expression: "has(claims.environment) && claims.environment != ''"
         message: "only a job that runs in a GitHub environment gets a Kubernetes identity"
     claimMappings:
       username:

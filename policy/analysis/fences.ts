@@ -10,8 +10,8 @@
  *
  * Pure TypeScript: no Pulumi imports, so the program and the pack can both load it.
  */
-import { ResourceLike, isKind, objectName } from "./objects";
-import { isUnknown, plain } from "./values";
+import { ResourceLike, isKind } from "./objects";
+import { isUnknown, plain, str } from "./values";
 
 /** Names of feature namespaces (= feature stacks): `feature-pr-<N>`, N a PR number without leading zero. */
 export const FEATURE_NAMESPACE_PATTERN = "^feature-pr-[1-9][0-9]{0,8}$";
@@ -90,7 +90,9 @@ export function admissionPolicies(args: FenceArgs): AdmissionPolicy[] {
       purpose: "a feature namespace is always labelled kind=feature with Pod Security enforce=restricted (latest)",
       spec: {
         failurePolicy: "Fail",
-        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces"], operations: ["CREATE", "UPDATE"] }] },
+        matchConstraints: {
+          resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], resources: ["namespaces", "namespaces/status", "namespaces/finalize"], operations: ["CREATE", "UPDATE"] }],
+        },
         matchConditions: [{ name: "feature-namespace", expression: `object.metadata.name.matches('${FEATURE_NAMESPACE_PATTERN}')` }],
         validations: [
           {
@@ -213,7 +215,15 @@ function same(a: unknown, b: unknown): boolean {
  * not a fence.
  */
 export function readFences(resources: readonly ResourceLike[]): Fence[] {
+  // A patch of a policy or binding could change what the API server enforces: such names are no fence.
+  const patched = new Set(
+    resources
+      .filter((r) => isKind(r.type, "ValidatingAdmissionPolicyPatch") || isKind(r.type, "ValidatingAdmissionPolicyBindingPatch"))
+      .map((r) => str(r.props, "metadata", "name"))
+      .filter((n): n is string => typeof n === "string"),
+  );
   const denying = new Set<string>();
+  const lenient = new Set<string>();
   for (const b of resources) {
     if (!isKind(b.type, "ValidatingAdmissionPolicyBinding")) continue;
     const spec = (plain(b.props.spec) ?? {}) as Record<string, unknown>;
@@ -221,15 +231,23 @@ export function readFences(resources: readonly ResourceLike[]): Fence[] {
     const actions = spec.validationActions;
     const narrowed = spec.matchResources !== undefined && spec.matchResources !== null && Object.keys(spec.matchResources as object).length > 0;
     const params = spec.paramRef !== undefined && spec.paramRef !== null;
-    if (Array.isArray(actions) && actions.includes("Deny") && !narrowed && !params && typeof spec.policyName === "string") {
-      denying.add(spec.policyName);
-    }
+    if (typeof spec.policyName !== "string") continue;
+    if (Array.isArray(actions) && actions.includes("Deny") && !narrowed && !params) denying.add(spec.policyName);
+    else lenient.add(spec.policyName);
+  }
+  const policies = resources.filter((p) => isKind(p.type, "ValidatingAdmissionPolicy"));
+  // Two objects of one name in view (two stacks, two exports) that differ: the pack cannot know which one the cluster holds.
+  const specsByName = new Map<string, Set<string>>();
+  for (const p of policies) {
+    const name = str(p.props, "metadata", "name");
+    if (typeof name === "string") specsByName.set(name, (specsByName.get(name) ?? new Set()).add(JSON.stringify(normalise(p.props.spec))));
   }
   const out: Fence[] = [];
-  for (const p of resources) {
-    if (!isKind(p.type, "ValidatingAdmissionPolicy")) continue;
-    const name = objectName(p);
-    if (isUnknown(name) || !denying.has(name) || hasUnknown(plain(p.props.spec))) continue;
+  for (const p of policies) {
+    // An explicit name only: without one, Pulumi auto-names the object and no binding points at it.
+    const name = str(p.props, "metadata", "name");
+    if (typeof name !== "string" || !denying.has(name) || lenient.has(name) || patched.has(name)) continue;
+    if ((specsByName.get(name)?.size ?? 0) > 1 || hasUnknown(plain(p.props.spec))) continue;
     const conditions = (plain(p.props.spec) as { matchConditions?: { expression?: unknown }[] } | undefined)?.matchConditions ?? [];
     const m = conditions.length === 1 && typeof conditions[0].expression === "string" ? USER_CONDITION.exec(conditions[0].expression) : null;
     if (!m) continue;

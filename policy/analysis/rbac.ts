@@ -463,6 +463,14 @@ class Developers {
     for (const g of opts.developerGroups) this.reasons.set(`Group:${g}`, "configured developer group");
     for (const u of opts.developerUsers) this.reasons.set(`User:${u}`, "configured developer user");
     for (const u of opts.pullRequestUsers) this.reasons.set(`User:${u}`, "runs pull-request code (pullRequestUsers)");
+    // A ServiceAccount user is always in its namespace's group: a grant to that group is its grant.
+    for (const [u, why] of [
+      ...opts.developerUsers.map((u) => [u, "configured developer user"]),
+      ...opts.pullRequestUsers.map((u) => [u, "runs pull-request code (pullRequestUsers)"]),
+    ]) {
+      const m = /^system:serviceaccount:([^:]+):[^:]+$/.exec(u);
+      if (m && !this.reasons.has(`Group:system:serviceaccounts:${m[1]}`)) this.reasons.set(`Group:system:serviceaccounts:${m[1]}`, `holds ${u}, which ${why}`);
+    }
     for (const g of opts.broadGroups) this.reasons.set(`Group:${g}`, "group every developer is in");
   }
   why(s: Subject, bindingNs: string | Unknown | undefined): string | undefined {
@@ -610,9 +618,13 @@ function canActAsServiceAccounts(rules: Rule[]): boolean {
     (rule) =>
       POD_CREATORS.some((res) => ruleAllows(rule, "create", POD_CREATOR_GROUPS[res], res)) ||
       ruleAllowsAnyName(rule, "create", "", "pods/exec") ||
-      ruleAllowsAnyName(rule, "create", "", "serviceaccounts/token") ||
-      ruleAllowsAnyName(rule, "impersonate", "", "serviceaccounts"),
+      ruleAllowsAnyName(rule, "create", "", "serviceaccounts/token"),
   );
+}
+
+/** Impersonating the namespace's ServiceAccounts: admission never sees it, so no fence stops it. */
+function impersonatesServiceAccounts(rules: Rule[]): boolean {
+  return rules.some((rule) => ruleAllowsAnyName(rule, "impersonate", "", "serviceaccounts"));
 }
 
 /** The API server's user name of a subject key (`ServiceAccount:ns/name`, `User:x`); groups have none. */
@@ -673,6 +685,11 @@ export function evaluateRbac(model: RbacModel, options: RbacOptions = {}): RbacV
         const runsPods = canActAsServiceAccounts(g.rules);
         if (runsPods && (fences.length === 0 || (g.scope !== "*" && fenceAdmits(fences, user ?? "", g.scope)))) {
           devs.controlled.set(g.scope, `${key} can run pods or act as its ServiceAccounts (${g.binding.describe})`);
+          changed = true;
+          break;
+        }
+        if (impersonatesServiceAccounts(g.rules)) {
+          devs.controlled.set(g.scope, `${key} can impersonate its ServiceAccounts (${g.binding.describe})`);
           changed = true;
           break;
         }

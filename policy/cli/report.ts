@@ -61,7 +61,8 @@ export function buildReport(stackName: string, resources: Parameters<typeof read
         // Admission fences deny a fenced identity's writes (not its reads) outside their namespaces.
         const user = s.kind === "ServiceAccount" ? `system:serviceaccount:${s.namespace}:${s.name}` : s.kind === "User" ? s.name : undefined;
         if (user !== undefined && fences.some((f) => f.user === user) && !fenceAdmits(fences, user, ns)) {
-          const reads = new Set([...a.verbs].filter((v) => !WRITE.includes(v) && !SPECIAL.includes(v) && v !== "*"));
+          // Impersonation is not an admission request: a fence never removes it.
+          const reads = new Set([...a.verbs].filter((v) => !WRITE.includes(v) && (v === "impersonate" || !SPECIAL.includes(v)) && v !== "*"));
           return `${verbsCell(reads, a.unresolved)} (writes fenced)`;
         }
         return verbsCell(a.verbs, a.unresolved);

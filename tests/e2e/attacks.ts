@@ -50,12 +50,13 @@ export const ATTEMPTS: Attempt[] = [
     args: (ns) => ["create", "deployment", "attack", "--image=registry.invalid/x:1", "-n", ns, DRY],
   },
   {
+    // `kubectl patch` sends the PATCH alone (`kubectl label` would GET first).
     what: "relabel the namespace kind=feature",
     verb: "patch",
     group: "",
     resource: "namespaces",
     admitted: true,
-    args: (ns) => ["label", "namespace", ns, "team-environments.dev/kind=feature", "--overwrite", DRY],
+    args: (ns) => ["patch", "namespace", ns, "--type=merge", "-p", '{"metadata":{"labels":{"team-environments.dev/kind":"feature","attack":"1"}}}', DRY],
   },
   { what: "delete the namespace", verb: "delete", group: "", resource: "namespaces", admitted: true, args: (ns) => ["delete", "namespace", ns, DRY] },
   {
@@ -83,7 +84,8 @@ export interface Cell {
 export function attempt(kubectl: string[], who: Identity, args: string[], input?: string): { ok: boolean; message: string } {
   const impersonate = ["--as", who.user, ...who.groups.flatMap((g) => ["--as-group", g])];
   const res = spawnSync(kubectl[0], [...kubectl.slice(1), ...impersonate, ...args], { encoding: "utf8", input });
-  return { ok: res.status === 0, message: (res.stderr || res.stdout).trim().split("\n")[0] ?? "" };
+  // Never echo what an allowed request returned (a minted token, a Secret's name).
+  return { ok: res.status === 0, message: res.status === 0 ? "allowed" : (res.stderr || res.stdout).trim().split("\n")[0] ?? "" };
 }
 
 /** Every identity × namespace × attempt, with the pack's prediction. */

@@ -9,7 +9,7 @@ import * as path from "path";
 import { readFences } from "../../policy/analysis/fences";
 import { allows, evaluateRbac, readRbac } from "../../policy/analysis/rbac";
 import { allowedInPreview, attackGrid, attempt, ATTACKERS, contentAttacks } from "./attacks";
-import { jobToken, kubectlWithToken, mintToken } from "./oidc";
+import { jobToken, kubectlWithToken } from "./oidc";
 import { loadStackExport } from "../../policy/analysis/stack-export";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
@@ -215,11 +215,13 @@ describe("end to end on a local control plane", function () {
       ["an expired token", jobToken("acme/shop", "production", { exp: Math.floor(Date.now() / 1000) - 120 }), patch],
       ["a token for another audience", jobToken("acme/shop", "production", { aud: "sts.amazonaws.com" }), patch],
       ["a production job writing RBAC", jobToken("acme/shop", "production"), ["create", "rolebinding", "x", "--clusterrole=edit", "--group=developers", "-n", "production", "--dry-run=server"]],
-      ["a token signed by another key", mintToken({}).split(".").slice(0, 2).join(".") + ".c2lnbmF0dXJl", patch],
+      ["a production job's token with a forged signature", `${jobToken("acme/shop", "production").split(".").slice(0, 2).join(".")}.${Buffer.from("forged").toString("base64url")}`, patch],
     ];
     const allowedWrongly = refused.filter(([, token, args]) => kubectlWithToken(token, args).ok).map(([what]) => what);
     assert.deepStrictEqual(allowedWrongly, []);
+    // Not even authenticated: a branch job, and any other repository's environment job.
     assert.match(kubectlWithToken(jobToken("acme/shop"), ["auth", "whoami"]).out, /Unauthorized/);
+    assert.match(kubectlWithToken(jobToken("evil/fork", "production"), ["auth", "whoami"]).out, /Unauthorized/);
   });
 
   it("fails the preview on the parity rule when production would run a tag staging does not", () => {

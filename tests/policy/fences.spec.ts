@@ -87,6 +87,12 @@ describe("admission fences (policy/analysis/fences.ts)", function () {
       ["validation unknown at preview", tamper(cluster, VAP, (s) => ((s.validations as { expression: unknown }[])[0].expression = UNKNOWN))],
       ["second condition", tamper(cluster, VAP, (s) => (s.matchConditions as unknown[]).push({ name: "x", expression: "false" }))],
     ];
+    const fence = cluster.find((r) => r.type === VAP && (r.props.metadata as { name: string }).name === FENCE) as ResourceLike;
+    variants.push(
+      ["a policy patch of the same name", [...cluster, { ...fence, type: "kubernetes:admissionregistration.k8s.io/v1alpha1:ValidatingAdmissionPolicyPatch", urn: `${fence.urn}-patch` }]],
+      ["a second, different policy of the same name", [...cluster, { ...fence, urn: `${fence.urn}-2`, props: mutate(fence.props, (p) => ((p.spec as Record<string, unknown>).failurePolicy = "Ignore")) }]],
+      ["no explicit name (auto-named)", cluster.map((r) => (r === fence ? { ...r, props: mutate(r.props, (p) => delete (p.metadata as Record<string, unknown>).name) } : r))],
+    );
     for (const [what, resources] of variants) assert.deepStrictEqual(readFences(resources), [], what);
     assert.deepStrictEqual(readFences(cluster.filter((r) => r.type !== VAPB)), [], "no binding");
   });
@@ -114,6 +120,41 @@ describe("admission fences (policy/analysis/fences.ts)", function () {
       const subjects = [...new Set(findings.map((f) => f.subject))].sort();
       assert.deepStrictEqual(subjects, ["ServiceAccount:production/ci-deployer", "ServiceAccount:staging/ci-deployer", "ServiceAccount:team-ci/preview-deployer"]);
       assert.match(findings.find((f) => f.subject.includes("preview-deployer"))?.why ?? "", /runs pull-request code/);
+    });
+
+    it("impersonation is never fenced, and a grant to the deployer's ServiceAccount group is the deployer's", () => {
+      const grant = (name: string, rules: object[], subject: object): ResourceLike[] => [
+        {
+          type: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+          urn: `urn:pulumi:cluster::t::kubernetes:rbac.authorization.k8s.io/v1:Role::${name}`,
+          name,
+          props: { metadata: { name, namespace: "team-ci" }, rules },
+        },
+        {
+          type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+          urn: `urn:pulumi:cluster::t::kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::${name}`,
+          name,
+          props: { metadata: { name, namespace: "team-ci" }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name }, subjects: [subject] },
+        },
+      ];
+      const prodInTeamCi: ResourceLike[] = [
+        {
+          type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+          urn: "urn:pulumi:cluster::t::kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::prod-bot",
+          name: "prod-bot",
+          props: {
+            metadata: { name: "prod-bot", namespace: "production" },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+            subjects: [{ kind: "ServiceAccount", name: "bot", namespace: "team-ci" }],
+          },
+        },
+      ];
+      const deployer = { kind: "ServiceAccount", name: "preview-deployer", namespace: "team-ci" };
+      const imp = evaluate([...withPreview, ...prodInTeamCi, ...grant("imp", [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] }], deployer)]);
+      assert.match(imp.find((f) => f.subject === "ServiceAccount:team-ci/bot")?.why ?? "", /preview-deployer can impersonate its ServiceAccounts/);
+      const group = { kind: "Group", name: "system:serviceaccounts:team-ci", apiGroup: "rbac.authorization.k8s.io" };
+      const viaGroup = evaluate([...withPreview, ...prodInTeamCi, ...grant("grp", [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }], group)]);
+      assert.match(viaGroup.find((f) => f.subject === "ServiceAccount:team-ci/bot")?.why ?? "", /Group:system:serviceaccounts:team-ci can read its Secrets/);
     });
 
     it("a fenced identity that reads Secrets cluster-wide holds every token it reads (reads are not admitted)", () => {
