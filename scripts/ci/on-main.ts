@@ -1,6 +1,8 @@
 /**
- * The production branch gate: refuses a release unless the commit is on `main` (equal to or an
- * ancestor of `origin/main`) and the workflow itself runs from `main`. The GitHub `production`
+ * The production branch gate: refuses a release unless the commit is on `main` — one of the
+ * commits `main` itself pointed at (its first-parent history), not merely an ancestor: a commit
+ * in the middle of a merged branch was never reviewed as it is — and the workflow itself runs
+ * from `main`. The GitHub `production`
  * environment's deployment branch policy keeps other refs away from its secrets; this check keeps
  * a dispatch from `main` from deploying a commit that only exists on some other branch.
  *
@@ -70,6 +72,18 @@ export function verdictFromMergeBase(
   };
 }
 
+/**
+ * Interprets `git rev-list --first-parent origin/<branch>`: the commits the branch pointed at. A
+ * commit that is only an ancestor (inside a merged branch) is refused.
+ */
+export function verdictFromFirstParent(revList: string, sha: string, branch: string): OnMainVerdict {
+  if (revList.split("\n").some((line) => line.trim() === sha)) return { ok: true, message: `${sha} is on origin/${branch}` };
+  return {
+    ok: false,
+    reason: `${sha} is not a first-parent commit of origin/${branch} (a commit inside a merged branch was never reviewed as it is): release the merge commit`,
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const usage = "on-main.ts --sha <40-hex sha> [--branch main]";
   const flags = parseFlags(argv, { sha: { type: "string" }, branch: { type: "string" } }, usage);
@@ -82,6 +96,10 @@ async function main(argv: string[]): Promise<number> {
   });
   const verdict = verdictFromMergeBase(result.code, sha, branch, result.stderr);
   if (!verdict.ok) throw new CiError(`release refused: ${verdict.reason}`);
+  const firstParent = await run("git", ["rev-list", "--first-parent", `origin/${branch}`], { captureStdout: true });
+  if (firstParent.code !== 0) throw new CiError(`release refused: cannot list origin/${branch} (git exited ${firstParent.code})`);
+  const direct = verdictFromFirstParent(firstParent.stdout, sha, branch);
+  if (!direct.ok) throw new CiError(`release refused: ${direct.reason}`);
   process.stdout.write(`${verdict.message}\n`);
   return 0;
 }

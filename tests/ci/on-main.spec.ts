@@ -135,5 +135,17 @@ describe("on-main", () => {
       assert.equal(r.code, 2);
       assert.match(r.stderr, /missing required --sha/);
     });
+
+    it("fails for a commit inside a branch merged to main (an ancestor, never reviewed as it is), passes the merge", () => {
+      git(repo, "checkout", "-q", "main");
+      git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "merge", "-q", "--no-ff", "-m", "merge", "feature");
+      const merge = git(repo, "rev-parse", "HEAD");
+      git(repo, "update-ref", "refs/remotes/origin/main", merge);
+      const inside = onMain(repo, ["--sha", offMainSha]);
+      assert.equal(inside.code, 1);
+      assert.match(inside.stderr, /is not a first-parent commit of origin\/main/);
+      assert.equal(onMain(repo, ["--sha", merge]).code, 0);
+      assert.equal(onMain(repo, ["--sha", onMainSha]).code, 0);
+    });
   });
 });

@@ -56,6 +56,8 @@ export function secretsIn(value: unknown): string[] {
   const text = JSON.stringify(value ?? null);
   const names = [...text.matchAll(/secrets\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
   if (/secrets\s*\[/.test(text)) names.push("[dynamic]");
+  // The whole context at once (`toJSON(secrets)`, `format('{0}', secrets)`): every secret.
+  if (/\bsecrets\b\s*[),]/.test(text)) names.push("[all]");
   if (/"secrets"\s*:\s*"inherit"/.test(text)) names.push("[inherit]");
   return [...new Set(names)].filter((n) => n !== "GITHUB_TOKEN");
 }
@@ -147,7 +149,7 @@ export const noSecretsOnBranchTriggers: Rule = (wf) => {
 
 /** Expressions that name the pull request's head code. */
 const HEAD_CODE =
-  /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|github\.event\.workflow_run\.head_|refs\/pull\//;
+  /github\.event\.pull_request\.(head\.(sha|ref|repo)|merge_commit_sha)|github\.head_ref|github\.event\.workflow_run\.head_|refs\/pull\//;
 
 /** Shell that fetches or installs code from the pull request. */
 const FETCHES_PR = /gh\s+pr\s+checkout|git\s+fetch[^\n]*(pull\/|head)|refs\/pull\//;

@@ -71,10 +71,15 @@ describe("workflows", () => {
     }
   });
 
-  it("passes the same backend variables to every job that runs pulumi", () => {
+  it("passes the same backend variables to every step that runs pulumi on its own environment's state", () => {
     const reference = jobs.find(({ id }) => id === "qa")!.job.env!;
-    for (const { file, id, job } of jobs.filter(({ job }) => PULUMI.test(runs(job)))) {
-      for (const key of BACKEND_KEYS) assert.equal(job.env?.[key], reference[key], `${file} ${id} ${key}`);
+    for (const { file, id, job } of jobs) {
+      for (const step of job.steps ?? []) {
+        // The promotion check reads another environment's state (staging's, read-only): its own keys.
+        if (!PULUMI.test(step.run ?? "") || /promotion-check\.ts/.test(step.run ?? "")) continue;
+        const env = { ...job.env, ...step.env };
+        for (const key of BACKEND_KEYS) assert.equal(env[key], reference[key], `${file} ${id} ${key}`);
+      }
     }
   });
 
@@ -304,6 +309,30 @@ jobs:
     steps: [{ run: echo, env: { K: "\${{ secrets.PRODUCTION_KUBECONFIG }}", T: "\${{ secrets.GITHUB_TOKEN }}" } }]
 `,
     expect: /workflow-level env references PULUMI_CONFIG_PASSPHRASE[\s\S]*drift: references PRODUCTION_KUBECONFIG outside an environment/,
+  },
+  "every secret at once (toJSON(secrets)) in a pull_request workflow": {
+    rule: noSecretsOnBranchTriggers,
+    yaml: `
+on: pull_request
+jobs:
+  dump:
+    runs-on: ubuntu-latest
+    steps: [{ run: echo, env: { ALL: "\${{ toJSON(secrets) }}" } }]
+`,
+    expect: /dump: references \[all\] in a workflow run by pull_request/,
+  },
+  "pull_request_target checking out the PR's merge commit": {
+    rule: privilegedTriggersRunNoPrCode,
+    yaml: `
+on: pull_request_target
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+        with: { ref: "\${{ github.event.pull_request.merge_commit_sha }}" }
+`,
+    expect: /build/,
   },
   "a dynamic secret lookup outside an environment": {
     rule: longLivedSecretsOnlyGated,
