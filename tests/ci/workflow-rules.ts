@@ -287,6 +287,21 @@ export const longLivedSecretsOnlyGated: Rule = (wf) => {
   return out;
 };
 
+/**
+ * Rule (g): an OIDC token (`id-token: write`) only in jobs gated by an environment and never at
+ * workflow level: the cluster trusts a job's token only with its `environment` claim, and a job
+ * outside an environment has no business asking for one.
+ */
+export const idTokenOnlyInEnvironments: Rule = (wf) => {
+  const out: string[] = [];
+  const top = (wf as { permissions?: Record<string, string> }).permissions;
+  if (top?.["id-token"] === "write") out.push("workflow-level permissions grant id-token: write");
+  for (const [id, job] of Object.entries(wf.jobs)) {
+    if (job.permissions?.["id-token"] === "write" && environmentOf(job) === undefined) out.push(`${id}: id-token: write outside an environment`);
+  }
+  return out;
+};
+
 /** Every rule, by the letter the design notes use. */
 export const RULES: Record<string, Rule> = {
   "a: secrets only in jobs with an environment": secretsOnlyInEnvironments,
@@ -295,4 +310,5 @@ export const RULES: Record<string, Rule> = {
   "d: staging and production only from main": protectedEnvironmentsOnlyFromMain,
   "e: each job's environment is the stack it deploys": environmentMatchesStack,
   "f: long-lived credentials only in environment-gated jobs": longLivedSecretsOnlyGated,
+  "g: OIDC tokens only in environment-gated jobs": idTokenOnlyInEnvironments,
 };

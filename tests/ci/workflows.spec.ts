@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import {
   environmentMatchesStack,
   environmentOf,
+  idTokenOnlyInEnvironments,
   longLivedSecretsOnlyGated,
   noSecretsOnBranchTriggers,
   privilegedTriggersRunNoPrCode,
@@ -333,6 +334,18 @@ jobs:
         with: { ref: "\${{ github.event.pull_request.merge_commit_sha }}" }
 `,
     expect: /build/,
+  },
+  "an OIDC token for a job outside any environment": {
+    rule: idTokenOnlyInEnvironments,
+    yaml: `
+on: { push: { branches: [main] } }
+jobs:
+  mint:
+    runs-on: ubuntu-latest
+    permissions: { contents: read, id-token: write }
+    steps: [{ run: echo }]
+`,
+    expect: /mint: id-token: write outside an environment/,
   },
   "a dynamic secret lookup outside an environment": {
     rule: longLivedSecretsOnlyGated,

@@ -224,6 +224,44 @@ describe("end to end on a local control plane", function () {
     assert.match(kubectlWithToken(jobToken("evil/fork", "production"), ["auth", "whoami"]).out, /Unauthorized/);
   });
 
+  it("deploys production with `pulumi up` through the OIDC exec-plugin kubeconfig CI writes (scripts/ci/oidc-kubeconfig.ts)", async () => {
+    // The runner's token endpoint, as a separate process: `pulumi` runs synchronously here.
+    const endpoint = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "tests/e2e/token-endpoint.ts", "acme/shop", "production", "runner-bearer"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const port = await new Promise<string>((resolvePort, reject) => {
+        endpoint.stdout.on("data", (d: Buffer) => {
+          const m = /listening (\d+)/.exec(String(d));
+          if (m) resolvePort(m[1]);
+        });
+        endpoint.once("exit", (code) => reject(new Error(`token endpoint exited ${code}`)));
+      });
+      const env = {
+        ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runner-bearer",
+        KUBE_SERVER: apiServerUrl(),
+        KUBE_CA_DATA: fs.readFileSync(clusterPaths().ca).toString("base64"),
+        RUNNER_TEMP: stacks.dir,
+        GITHUB_ENV: path.join(stacks.dir, "github-env"),
+      };
+      run("oidc-kubeconfig", process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ci/oidc-kubeconfig.ts", "--name", "production-oidc", "--namespace", "production"], {
+        env: { ...process.env, ...env },
+      });
+      const kubeconfig = path.join(stacks.dir, "kubeconfig-production-oidc");
+      assert.doesNotMatch(fs.readFileSync(kubeconfig, "utf8"), /"token"/);
+      const whoami = run("kubectl auth whoami", "kubectl", ["--kubeconfig", kubeconfig, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"], {
+        env: { ...stacks.env, ...env },
+      });
+      assert.strictEqual(whoami, "github:acme/shop:production");
+      stacks.up("production", [], { ...env, KUBECONFIG: kubeconfig });
+      const again = stacks.pulumi(["preview", "--stack", "production", "--expect-no-changes"], "pulumi preview production (OIDC)", { ...env, KUBECONFIG: kubeconfig });
+      assert.match(again, /production/);
+    } finally {
+      endpoint.kill();
+    }
+  });
+
   it("fails the preview on the parity rule when production would run a tag staging does not", () => {
     stacks.ensureStack("production", { imageTag: "0ddba11" });
     try {
