@@ -13,6 +13,13 @@ import {
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const root = join(__dirname, "..", "..");
 
+const AUTHOR = ["-c", "user.name=t", "-c", "user.email=t@example.com"];
+
+/** An empty commit on the current branch. */
+function commit(cwd: string, message: string): void {
+  git(cwd, ...AUTHOR, "commit", "-q", "--allow-empty", "-m", message);
+}
+
 function git(cwd: string, ...args: string[]): string {
   const r = spawnSync("git", args, { cwd, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
@@ -81,32 +88,10 @@ describe("on-main", () => {
     before(() => {
       repo = mkdtempSync(join(tmpdir(), "on-main-"));
       git(repo, "init", "-q", "-b", "main");
-      git(
-        repo,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.com",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "one",
-      );
+      commit(repo, "one");
       onMainSha = git(repo, "rev-parse", "HEAD");
       git(repo, "checkout", "-q", "-b", "feature");
-      git(
-        repo,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.com",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "two",
-      );
+      commit(repo, "two");
       offMainSha = git(repo, "rev-parse", "HEAD");
       // origin/main as actions/checkout leaves it: a remote-tracking ref.
       git(repo, "update-ref", "refs/remotes/origin/main", onMainSha);
@@ -138,7 +123,7 @@ describe("on-main", () => {
 
     it("fails for a commit inside a branch merged to main (an ancestor, never reviewed as it is), passes the merge", () => {
       git(repo, "checkout", "-q", "main");
-      git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "merge", "-q", "--no-ff", "-m", "merge", "feature");
+      git(repo, ...AUTHOR, "merge", "-q", "--no-ff", "-m", "merge", "feature");
       const merge = git(repo, "rev-parse", "HEAD");
       git(repo, "update-ref", "refs/remotes/origin/main", merge);
       const inside = onMain(repo, ["--sha", offMainSha]);

@@ -104,6 +104,12 @@ export function attackGrid(kubectl: string[], model: RbacModel, fences: Fence[],
   return cells;
 }
 
+/** An Ingress with one rule for `host` (none: a host-less rule, which catches every host). */
+function ingress(metadata: object, host: string | undefined): object {
+  const http = { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }] };
+  return { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata, spec: { rules: [host === undefined ? { http } : { host, http }] } };
+}
+
 /**
  * Attacks that only admission stops, made by the preview deployer inside its own preview (where
  * RBAC and the fence both let it write): each must be denied, and by the named policy.
@@ -131,23 +137,13 @@ export function contentAttacks(preview: string, domain: string): { what: string;
     {
       what: "take production's host with an Ingress",
       args: ["create", "-f", "-", DRY],
-      manifest: {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "Ingress",
-        metadata: meta,
-        spec: { rules: [{ host: domain, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }] } }] },
-      },
+      manifest: ingress(meta, domain),
       deniedBy: /team-preview-hosts/,
     },
     {
       what: "catch every host with a host-less Ingress rule",
       args: ["create", "-f", "-", DRY],
-      manifest: {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "Ingress",
-        metadata: meta,
-        spec: { rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 80 } } } }] } }] },
-      },
+      manifest: ingress(meta, undefined),
       deniedBy: /team-preview-hosts/,
     },
     {
@@ -186,16 +182,7 @@ export function allowedInPreview(preview: string, domain: string, n: string): { 
     {
       what: "an Ingress under *.preview.<domain>",
       args: ["create", "-f", "-", DRY],
-      manifest: {
-        apiVersion: "networking.k8s.io/v1",
-        kind: "Ingress",
-        metadata: { name: "allowed", namespace: preview },
-        spec: {
-          rules: [
-            { host: `api.pr-${n}.preview.${domain}`, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "api", port: { number: 80 } } } }] } },
-          ],
-        },
-      },
+      manifest: ingress({ name: "allowed", namespace: preview }, `api.pr-${n}.preview.${domain}`),
     },
     { what: "a RoleBinding of developers to team-feature-developer", args: ["create", "rolebinding", "allowed", "--clusterrole=team-feature-developer", "--group=developers", "-n", preview, DRY] },
     { what: "a ClusterIP Service", args: ["create", "service", "clusterip", "allowed", "--tcp=80:8080", "-n", preview, DRY] },
