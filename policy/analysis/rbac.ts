@@ -6,7 +6,10 @@
  * labelled roles in view (built-in `admin`/`edit`/`view` included), applies the real matching rules
  * for wildcards, subresources and `resourceNames` (a named rule never authorises `create` or
  * `deletecollection` of a top-level resource), and closes over ServiceAccounts: a ServiceAccount
- * in a namespace where developers can run pods is a developer too.
+ * in a namespace where developers can run pods, impersonate, or read the Secrets that hold tokens
+ * is a developer too. Identities that run pull-request code (`pullRequestUsers`) are developers.
+ * Admission fences of the program's exact shape (fences.ts) remove what admission would deny
+ * (writes, bind, exec, tokens outside the fence), never reads or impersonation.
  */
 import { Fence, fenceAdmits } from "./fences";
 import { Selector, matches, readSelector } from "./selectors";
