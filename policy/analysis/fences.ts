@@ -210,9 +210,10 @@ function same(a: unknown, b: unknown): boolean {
 
 /**
  * The fences in view: each ValidatingAdmissionPolicy equal to {@link previewDeployerFence} for
- * some user, with a binding that denies (no `matchResources`, no `paramRef`). Anything else —
- * another shape, a Warn/Audit-only binding, a narrowed binding, a value unknown at preview — is
- * not a fence.
+ * some user, with an explicit name and a binding that denies (no `matchResources`, no `paramRef`).
+ * Anything else is not a fence: another shape, a Warn/Audit-only or narrowed binding anywhere in
+ * view, a `…Patch` of the policy or binding, two different policies of one name, a value unknown
+ * at preview.
  */
 export function readFences(resources: readonly ResourceLike[]): Fence[] {
   // A patch of a policy or binding could change what the API server enforces: such names are no fence.
