@@ -21,6 +21,14 @@ const KIND_LABEL = "team-environments.dev/kind";
 const PSA_ENFORCE = "pod-security.kubernetes.io/enforce";
 const PSA_ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version";
 
+/**
+ * Labels of a feature namespace nobody in the preview can change: its name (set by the API
+ * server) and those `team-feature-namespace-labels` pins. Every other label is the preview's choice.
+ */
+export function featurePinnedLabels(ns: string): Record<string, string> {
+  return { "kubernetes.io/metadata.name": ns, [KIND_LABEL]: "feature", [PSA_ENFORCE]: "restricted" };
+}
+
 /** One ValidatingAdmissionPolicy (and its Deny binding, which carries the same name). */
 export interface AdmissionPolicy {
   name: string;

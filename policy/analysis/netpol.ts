@@ -12,6 +12,7 @@
  * policies are not in view are open (the conservative reading); a pair of namespaces neither of
  * whose policies is in view is not judged.
  */
+import { featurePinnedLabels } from "./fences";
 import { NamespaceInfo, ResourceLike, isKind, namespaceKind, namespacesInView, objectName, podTemplateOf, EnvKind } from "./objects";
 import { Selector, isEmptySelector, matches, readSelector, satisfiable } from "./selectors";
 import { UNKNOWN, Unknown, at, isUnknown, list, num, str } from "./values";
@@ -143,18 +144,6 @@ function readRules(obj: unknown, dir: "ingress" | "egress"): NetRule[] | Unknown
     }
     return { peers, ports };
   });
-}
-
-/**
- * Labels of a feature namespace nobody in the preview can change: its name (set by the API
- * server) and those the `team-feature-namespace-labels` admission policy pins.
- */
-export function featurePinnedLabels(ns: string): Record<string, string> {
-  return {
-    "kubernetes.io/metadata.name": ns,
-    "team-environments.dev/kind": "feature",
-    "pod-security.kubernetes.io/enforce": "restricted",
-  };
 }
 
 /**

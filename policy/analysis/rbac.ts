@@ -630,6 +630,11 @@ function impersonatesServiceAccounts(rules: Rule[]): boolean {
   return rules.some((rule) => ruleAllowsAnyName(rule, "impersonate", "", "serviceaccounts"));
 }
 
+/** The API server's user name of a binding subject (groups have none). */
+export function subjectUser(s: Subject): string | undefined {
+  return userOf(subjectKey(s, s.namespace));
+}
+
 /** The API server's user name of a subject key (`ServiceAccount:ns/name`, `User:x`); groups have none. */
 function userOf(key: string): string | undefined {
   if (key.startsWith("ServiceAccount:")) return `system:serviceaccount:${key.slice("ServiceAccount:".length).replace("/", ":")}`;

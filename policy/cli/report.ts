@@ -8,7 +8,7 @@ import { stackView } from "../analysis/context";
 import { Network, readNetwork, PodInfo } from "../analysis/netpol";
 import { fenceAdmits } from "../analysis/fences";
 import { namespaceKind } from "../analysis/objects";
-import { accessSummary, evaluateRbac, readRbac, subjectsOf } from "../analysis/rbac";
+import { accessSummary, evaluateRbac, readRbac, subjectUser, subjectsOf } from "../analysis/rbac";
 import { policies } from "../policies";
 import { netOptions } from "../rules/network-isolation";
 import { rbacOptions } from "../rules/no-developer-write-in-locked-namespaces";
@@ -59,7 +59,7 @@ export function buildReport(stackName: string, resources: Parameters<typeof read
       const cells = envNs.map((ns) => {
         const a = accessSummary(model, s, ns);
         // Admission fences deny a fenced identity's writes (not its reads) outside their namespaces.
-        const user = s.kind === "ServiceAccount" ? `system:serviceaccount:${s.namespace}:${s.name}` : s.kind === "User" ? s.name : undefined;
+        const user = subjectUser(s);
         if (user !== undefined && fences.some((f) => f.user === user) && !fenceAdmits(fences, user, ns)) {
           // Impersonation is not an admission request: a fence never removes it.
           const reads = new Set([...a.verbs].filter((v) => !WRITE.includes(v) && (v === "impersonate" || !SPECIAL.includes(v)) && v !== "*"));
