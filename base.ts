@@ -5,6 +5,7 @@
  * Staging and production read the *same* profile (`LOCKED_PROFILE`); what may differ between
  * them is only what stack config may set for them (see `PARITY_DELTA_KEYS` in config.ts).
  */
+import type { AlertPolicy } from "./monitoring/alerts";
 
 /** Environment kinds. `cluster` is the stack that owns cluster-scoped objects and guardrails. */
 export const ENVIRONMENT_KINDS = ["feature", "qa", "staging", "production", "cluster"] as const;
@@ -141,8 +142,8 @@ export interface KindProfile {
   resources?: ResourceRequirements;
   /** RollingUpdate bounds. */
   rollout: { maxSurge: number; maxUnavailable: number };
-  /** Alert severity of the PrometheusRule, or undefined for no alerts. */
-  alertSeverity?: "critical" | "warning";
+  /** How the environment alerts (severity and the error rate that fires), or undefined for no alerts. */
+  alerts?: AlertPolicy;
   /** Ephemeral Postgres (Deployment + emptyDir) or persistent (StatefulSet + PVC). */
   database: "ephemeral" | "persistent";
   /** Basic auth (Traefik Middleware) in front of every ingress. */
@@ -154,7 +155,7 @@ export interface KindProfile {
   protect: boolean;
 }
 
-const LOCKED_PROFILE: Omit<KindProfile, "alertSeverity" | "basicAuth" | "protect"> = {
+const LOCKED_PROFILE: Omit<KindProfile, "alerts" | "basicAuth" | "protect"> = {
   autoscaling: { minReplicas: 3, maxReplicas: 8, cpuUtilization: 70, memoryUtilization: 80 },
   pdbMinAvailable: 2,
   rollout: { maxSurge: 1, maxUnavailable: 0 },
@@ -212,8 +213,9 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     },
     protect: false,
   },
-  staging: { ...LOCKED_PROFILE, alertSeverity: "warning", basicAuth: true, protect: false },
-  production: { ...LOCKED_PROFILE, alertSeverity: "critical", basicAuth: false, protect: true },
+  // Seed 001: production pages above 5% errors for 2 minutes; staging warns above 10% for 5.
+  staging: { ...LOCKED_PROFILE, alerts: { severity: "warning", errorRate: { threshold: 0.1, for: "5m" } }, basicAuth: true, protect: false },
+  production: { ...LOCKED_PROFILE, alerts: { severity: "critical", errorRate: { threshold: 0.05, for: "2m" } }, basicAuth: false, protect: true },
 };
 
 /** Postgres as every environment runs it. */

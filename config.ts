@@ -19,6 +19,7 @@ import {
   SERVICE_CATALOGUE,
   ServiceDefinition,
 } from "./base";
+import type { AlertPolicy } from "./monitoring/alerts";
 import { parseQuantity } from "./quantity";
 
 /** The config namespace (the Pulumi project name). */
@@ -133,7 +134,8 @@ export interface AppSettings {
   ingress: IngressSettings;
   database: DatabaseSettings;
   dataRefresh?: DataRefreshSettings;
-  alertSeverity?: "critical" | "warning";
+  /** How the environment alerts; undefined for no alerts (previews, qa). */
+  alerts?: AlertPolicy;
   /** Protect stateful objects (production). */
   protect: boolean;
   /** Feature stacks own their guardrails; long-lived environments get them from the cluster stack. */
@@ -660,7 +662,7 @@ function readApp(r: Reader, kind: AppKind, environment: string, common: Common):
     },
     database: readDatabase(r, profile),
     dataRefresh: kind === "staging" ? readDataRefresh(r, common.imageRegistry, tag) : undefined,
-    alertSeverity: profile.alertSeverity,
+    alerts: profile.alerts,
     protect: profile.protect,
     guardrails: kind === "feature" ? guardrailsFor(kind, environment, profile.quota) : undefined,
     access: common.access,

@@ -59,10 +59,10 @@ export class Environment extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: inNamespace },
     );
-    if (s.alertSeverity) {
+    if (s.alerts) {
       this.alerts = new AlertRules(
         `${name}-alerts`,
-        { namespace: this.namespace, environment: s.environment, appName: s.appName, severity: s.alertSeverity, services: s.services.map((x) => x.name) },
+        { namespace: this.namespace, environment: s.environment, appName: s.appName, policy: s.alerts, services: s.services.map((x) => x.name) },
         { parent: this },
       );
     }

@@ -16,6 +16,8 @@ const ALLOWED: { why: string; pattern: RegExp }[] = [
   { why: "secret refs", pattern: /:Deployment\/[\w-]+ spec\.template\.spec\.containers\.0\.envFrom\.1\.secretRef\.name$/ },
   { why: "secret refs", pattern: /:Job\/[\w-]+-migrate-\w+ spec\.template\.spec\.containers\.0\.envFrom\.1\.secretRef\.name$/ },
   { why: "alert severity (staging warns, production pages)", pattern: /:PrometheusRule\/[\w-]+ spec\.groups\.0\.rules\.\d+\.labels\.severity$/ },
+  // Rule 0 is HighErrorRate (ALERT_NAMES order): seed 001's thresholds differ by kind (base.ts).
+  { why: "error-rate threshold and its wait (staging 10%/5m, production 5%/2m)", pattern: /:PrometheusRule\/[\w-]+ spec\.groups\.0\.rules\.0\.(expr|for|annotations\.(summary|description))$/ },
   { why: "basic auth guards staging only", pattern: /:(IngressRoute)\/[\w-]+ spec\.routes\.0\.middlewares(\.0\.name)?$/ },
   { why: "basic auth guards staging only", pattern: /^(kubernetes:core\/v1:Secret\/basic-auth|kubernetes:traefik\.io\/v1alpha1:Middleware\/basic-auth|random:index\/randomPassword:RandomPassword\/\S*basic-auth-password) \*$/ },
   { why: "data refresh runs in staging only", pattern: /^(kubernetes:batch\/v1:CronJob\/data-refresh|kubernetes:networking\.k8s\.io\/v1:NetworkPolicy\/allow-data-refresh-egress) \*$/ },

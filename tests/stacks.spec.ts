@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ENVIRONMENT_LABEL, KIND_LABEL } from "../labels";
+import { ALERT_NAMES } from "../monitoring/alerts";
 import { isWireSecret } from "./support/mocks";
 import { find, ofType, ProgramRun, resolvedExports, runProgram } from "./support/program";
 
@@ -238,7 +239,10 @@ describe("stacks", function () {
         const run = await stack(name);
         const [rule] = ofType(run, T.rule);
         const rules = rule.inputs.spec.groups[0].rules;
-        assert.strictEqual(rules.length, 4);
+        assert.deepStrictEqual(
+          rules.map((r: { alert: string }) => r.alert),
+          [...ALERT_NAMES],
+        );
         for (const r of rules) {
           assert.strictEqual(r.labels.severity, name === "production" ? "critical" : "warning");
           assert.match(r.expr, new RegExp(`namespace="${name}"`));

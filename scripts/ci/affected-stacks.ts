@@ -1,7 +1,8 @@
 /**
- * Which long-lived stacks a pull request can change, from the files it touches. Conservative: any
- * change to the program, its dependencies or the policy pack previews every long-lived stack; a
- * stack file previews its own stack; docs, tests, scripts and workflows preview nothing.
+ * Which long-lived stacks a pull request can change, from the files it touches. Conservative: a
+ * stack file previews its own stack; docs, tests, scripts and workflows preview nothing; any other
+ * change (the program, a new folder of it, its dependencies, the policy pack) previews every
+ * long-lived stack.
  *
  * CLI: affected-stacks.ts [--base <ref>] [--files-from <file>]
  *      (default: `git diff --name-only <base>...HEAD`, base from GITHUB_BASE_REF)
@@ -13,9 +14,6 @@ import { isLongLivedStack, LONG_LIVED_STACKS, type LongLivedStack } from "./stac
 
 /** Paths that never change a stack (prefixes end with "/"). */
 const INERT = ["docs/", "tests/", "scripts/", "bench/", ".github/", ".vscode/", "README", "LICENSE", ".gitignore", ".prettierrc", ".mocharc", "eslint.config"];
-
-/** Paths that change every stack: the program, its dependencies, its policies. */
-const PROGRAM = ["components/", "policy/", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json"];
 
 /** Stacks affected by a set of changed paths (repository-relative, `/`-separated), in promotion order. */
 export function affectedStacks(changedFiles: string[]): LongLivedStack[] {
@@ -30,10 +28,8 @@ export function affectedStacks(changedFiles: string[]): LongLivedStack[] {
       continue;
     }
     if (INERT.some((p) => file.startsWith(p))) continue;
-    const rootTs = !file.includes("/") && /\.ts$/.test(file);
-    if (rootTs || PROGRAM.some((p) => file === p || (p.endsWith("/") && file.startsWith(p)))) {
-      return [...LONG_LIVED_STACKS];
-    }
+    // Anything else may change what the program deploys: a folder added tomorrow included.
+    return [...LONG_LIVED_STACKS];
   }
   return LONG_LIVED_STACKS.filter((s) => hit.has(s));
 }
