@@ -20,6 +20,8 @@ import {
   ServiceDefinition,
 } from "./base";
 import type { AlertPolicy } from "./monitoring/alerts";
+import type { DashboardFor } from "./monitoring/dashboard";
+import type { AlertReceivers, AlertRoutingFor, ReceiverTarget } from "./monitoring/routing";
 import { parseQuantity } from "./quantity";
 
 /** The config namespace (the Pulumi project name). */
@@ -181,6 +183,10 @@ export interface ClusterSettings {
   ciOidcRepository?: string;
   /** Hosts of each long-lived environment, for the GitHub environment variables. */
   hosts: Record<string, string>;
+  /** Which environments alert with which severity, and where paging and chat alerts go (secret). */
+  alerting: AlertRoutingFor;
+  /** What the one dashboard shows: the catalogue's services and the environments to pick from. */
+  dashboard: Omit<DashboardFor, "appName">;
 }
 
 /** Validated settings of one stack. */
@@ -202,6 +208,7 @@ const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
   qaGroups: ["cluster"],
   qaUsers: ["cluster"],
   ciOidcRepository: ["cluster"],
+  alertReceivers: ["cluster"],
   imageTag: ["feature", "qa", "staging", "production"],
   hosts: ["feature", "qa", "staging", "production"],
   secretRefs: ["feature", "qa", "staging", "production"],
@@ -219,7 +226,11 @@ const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
   quotas: ["cluster"],
 };
 
-const FEATURE_STACK = /^feature-pr-([1-9][0-9]{0,8})$/;
+/** A preview's name (stack and namespace) as a regular-expression source: `feature-pr-<PR number>`. */
+export const FEATURE_ENVIRONMENT_PATTERN = "feature-pr-[1-9][0-9]{0,8}";
+/** Keys whose values may hold secrets: a problem names them and never shows the value. */
+const SECRET_KEYS: ReadonlySet<string> = new Set(["alertReceivers"]);
+const FEATURE_STACK = new RegExp(`^${FEATURE_ENVIRONMENT_PATTERN.replace("feature-pr-", "feature-pr-(")})$`);
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
@@ -239,6 +250,12 @@ class Reader {
 
   fail(key: string, value: unknown, accepted: string): undefined {
     this.problems.push(`${CONFIG_NAMESPACE}:${key} = ${show(value)}: ${accepted}`);
+    return undefined;
+  }
+
+  /** A problem with a value that may hold a secret: named, never shown. */
+  failSecret(key: string, accepted: string): undefined {
+    this.problems.push(`${CONFIG_NAMESPACE}:${key} (value not shown: it may be secret): ${accepted}`);
     return undefined;
   }
 
@@ -481,6 +498,73 @@ function readReviewers(r: Reader, key: string, value: unknown): { teams: string[
   return { teams: list("teams"), users: list("users") };
 }
 
+const RECEIVER_FIELDS: Record<ReceiverTarget["type"], { required: string[]; optional: string[] }> = {
+  pagerduty: { required: ["routingKey"], optional: [] },
+  slack: { required: ["webhookUrl"], optional: ["channel"] },
+  webhook: { required: ["url"], optional: [] },
+};
+
+/**
+ * `alertReceivers`: `{ paging?: target, chat?: target }`, each target `{ type: pagerduty,
+ * routingKey }`, `{ type: slack, webhookUrl, channel? }` or `{ type: webhook, url }`. It holds
+ * keys and URLs, so problems name the field and never show the value.
+ */
+function readAlertReceivers(r: Reader): AlertReceivers {
+  const key = "alertReceivers";
+  const value = r.json(key);
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    r.failSecret(key, "an object { paging?, chat? } (set it with `pulumi config set --secret --path`)");
+    return {};
+  }
+  const result: AlertReceivers = {};
+  for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
+    const at = `${key}.${name}`;
+    if (name !== "paging" && name !== "chat") {
+      r.failSecret(at, "unknown receiver; receivers are paging (critical alerts) and chat (every other alert)");
+      continue;
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      r.failSecret(at, "an object with a type (pagerduty, slack or webhook) and its fields");
+      continue;
+    }
+    const target = raw as Record<string, unknown>;
+    const type = target.type;
+    if (typeof type !== "string" || !(type in RECEIVER_FIELDS)) {
+      r.failSecret(`${at}.type`, `one of ${Object.keys(RECEIVER_FIELDS).join(", ")}`);
+      continue;
+    }
+    const fields = RECEIVER_FIELDS[type as ReceiverTarget["type"]];
+    let ok = true;
+    const problem = (field: string, accepted: string) => {
+      r.failSecret(`${at}.${field}`, accepted);
+      ok = false;
+    };
+    for (const f of Object.keys(target)) {
+      if (f !== "type" && !fields.required.includes(f) && !fields.optional.includes(f)) {
+        problem(f, `unknown field for type ${type}; fields are ${[...fields.required, ...fields.optional].join(", ")}`);
+      }
+    }
+    for (const f of fields.required) {
+      if (typeof target[f] !== "string" || target[f] === "") problem(f, `required for type ${type}`);
+    }
+    const url = (f: string) => {
+      const v = target[f];
+      if (typeof v === "string" && !/^https?:\/\/[^\s/]+\S*$/.test(v)) problem(f, "an http(s):// URL");
+    };
+    if (type === "slack") url("webhookUrl");
+    if (type === "webhook") url("url");
+    if (type === "pagerduty" && typeof target.routingKey === "string" && !/^[A-Za-z0-9]{32}$/.test(target.routingKey)) {
+      problem("routingKey", "a PagerDuty Events API v2 integration key (32 letters and digits)");
+    }
+    if (type === "slack" && target.channel !== undefined && (typeof target.channel !== "string" || !/^[#@]?[a-z0-9._-]{1,80}$/.test(target.channel))) {
+      problem("channel", "a Slack channel such as #staging-alerts");
+    }
+    if (ok) result[name] = target as unknown as ReceiverTarget;
+  }
+  return result;
+}
+
 function readGitHub(r: Reader): GitHubSettings {
   const value = r.object("github") ?? {};
   const known = ["enabled", "owner", "repository", "qaReviewers", "releaseApprovers", "preventSelfReview", "productionBranch"];
@@ -709,7 +793,9 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
         const why = (LOCKED_ENVIRONMENTS as readonly string[]).includes(kind)
           ? `; ${kind} may only differ from its peer by ${PARITY_DELTA_KEYS.join(", ")}${kind === "staging" ? ", dataRefresh, basicAuthUser" : ""}`
           : "";
-        r.fail(key, raw[key], `not accepted in ${kind} stacks (accepted in: ${scope.join(", ")})${why}`);
+        const accepted = `not accepted in ${kind} stacks (accepted in: ${scope.join(", ")})${why}`;
+        if (SECRET_KEYS.has(key)) r.failSecret(key, accepted);
+        else r.fail(key, raw[key], accepted);
       }
     }
   }
@@ -745,6 +831,19 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
         github: readGitHub(r),
         ciOidcRepository: r.string("ciOidcRepository", /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "a GitHub repository as owner/name"),
         hosts,
+        alerting: {
+          environments: LONG_LIVED_ENVIRONMENTS.flatMap((env) => {
+            const alerts = KIND_PROFILES[env].alerts;
+            return alerts ? [{ environment: env, severity: alerts.severity }] : [];
+          }),
+          receivers: readAlertReceivers(r),
+        },
+        dashboard: {
+          services: serviceNames(),
+          // Production first: the dashboard opens on it.
+          environments: [...LONG_LIVED_ENVIRONMENTS].reverse(),
+          previewPattern: FEATURE_ENVIRONMENT_PATTERN,
+        },
       },
     };
   } else if (kind !== undefined) {

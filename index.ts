@@ -27,6 +27,7 @@ if (settings.kind === "cluster") {
     namespaces: ["monitoring", "team-ci", ...settings.cluster.environments.map((e) => e.environment)],
     ciCredentials: platform.ciCredentials,
     kubeconfigs: platform.kubeconfigs,
+    alertRoutes: platform.alertRouting.routes,
     github: settings.cluster.github.enabled
       ? `enabled: ${settings.cluster.github.owner}/${settings.cluster.github.repository} (environments ${settings.cluster.environments.map((e) => e.environment).join(", ")})`
       : `disabled: ${settings.cluster.github.disabledReason}`,

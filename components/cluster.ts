@@ -5,7 +5,9 @@ import { MONITORING_NAMESPACE } from "../base";
 import { ciOidcUser } from "../access";
 import { ClusterSettings } from "../config";
 import { baseLabels, NAMESPACE_NAME_LABEL } from "../labels";
+import { AlertRouting } from "./alert-routing";
 import { ClusterAccess } from "./cluster-access";
+import { EnvironmentsDashboard } from "./environments-dashboard";
 import { GitHubEnvironments } from "./github-environments";
 import { Guardrails } from "./guardrails";
 import { EnvironmentNamespace } from "./namespace";
@@ -23,6 +25,8 @@ export interface ClusterPlatformArgs {
 export class ClusterPlatform extends pulumi.ComponentResource {
   readonly access: ClusterAccess;
   readonly monitoring: EnvironmentNamespace;
+  readonly alertRouting: AlertRouting;
+  readonly dashboard: EnvironmentsDashboard;
   readonly environments: Record<string, Guardrails> = {};
   readonly github?: GitHubEnvironments;
   /** Where each environment's CI kubeconfig went. */
@@ -76,6 +80,17 @@ export class ClusterPlatform extends pulumi.ComponentResource {
           ],
         },
       },
+      { parent: this },
+    );
+
+    this.alertRouting = new AlertRouting(
+      `${name}-alert-routing`,
+      { namespace: this.monitoring.name, appName: s.appName, ...s.alerting },
+      { parent: this },
+    );
+    this.dashboard = new EnvironmentsDashboard(
+      `${name}-environments-dashboard`,
+      { namespace: this.monitoring.name, appName: s.appName, ...s.dashboard },
       { parent: this },
     );
 

@@ -90,6 +90,30 @@ describe("config", () => {
       { name: "fails when an app stack sets the OIDC repository", stack: "production", overrides: { ciOidcRepository: "acme/shop" }, expect: /ciOidcRepository = "acme\/shop": not accepted in production stacks/ },
       { name: "fails when a quantity is malformed", stack: "cluster", overrides: { quotas: { production: { limitsMemory: "lots" } } }, expect: /quotas\.production\.limitsMemory = "lots": a Kubernetes quantity/ },
     ];
+    const pagerKey = "0123456789abcdef0123456789abcdef";
+    const secretCases: { name: string; receivers: unknown; expect: RegExp }[] = [
+      { name: "is not an object", receivers: "https://hooks.example/x", expect: /alertReceivers \(value not shown: it may be secret\): an object \{ paging\?, chat\? \}/ },
+      { name: "names an unknown receiver", receivers: { pager: { type: "webhook", url: "https://x.example/y" } }, expect: /alertReceivers\.pager \(value not shown.*\): unknown receiver; receivers are paging .* and chat/ },
+      { name: "has an unknown type", receivers: { paging: { type: "opsgenie", key: "k" } }, expect: /alertReceivers\.paging\.type .*: one of pagerduty, slack, webhook/ },
+      { name: "misses a required field", receivers: { chat: { type: "slack", channel: "#ops" } }, expect: /alertReceivers\.chat\.webhookUrl .*: required for type slack/ },
+      { name: "has a field of another type", receivers: { paging: { type: "pagerduty", routingKey: pagerKey, url: "https://x.example" } }, expect: /alertReceivers\.paging\.url .*: unknown field for type pagerduty; fields are routingKey/ },
+      { name: "has a malformed routing key", receivers: { paging: { type: "pagerduty", routingKey: "short-key" } }, expect: /alertReceivers\.paging\.routingKey .*: a PagerDuty Events API v2 integration key/ },
+      { name: "has a URL that is not http(s)", receivers: { chat: { type: "webhook", url: "ftp://x.example/hook" } }, expect: /alertReceivers\.chat\.url .*: an http\(s\):\/\/ URL/ },
+    ];
+    for (const c of secretCases) {
+      it(`fails, without showing the value, when alertReceivers ${c.name}`, () => {
+        const problems = problemsOf("cluster", { alertReceivers: c.receivers });
+        assert.ok(problems.some((p) => c.expect.test(p)), `no problem matched ${c.expect}:\n${problems.join("\n")}`);
+        for (const secret of ["hooks.example", "x.example", "short-key", pagerKey]) assert.ok(!problems.join("\n").includes(secret), `${secret} shown`);
+      });
+    }
+
+    it("fails when an app stack sets alertReceivers", () => {
+      const problems = problemsOf("production", { alertReceivers: { chat: { type: "webhook", url: "https://x.example/y" } } });
+      assert.ok(problems.some((p) => /alertReceivers \(value not shown.*\): not accepted in production stacks/.test(p)), problems.join("\n"));
+      assert.ok(!problems.join("\n").includes("x.example"), "the value is not shown");
+    });
+
     for (const c of cases) {
       it(c.name, () => {
         const problems = problemsOf(c.stack, c.overrides);

@@ -29,13 +29,15 @@ export function monitoringTools(): MonitoringTools {
 /** Result of one tool run. */
 export interface ToolRun {
   code: number | null;
+  /** stdout and stderr together, for assertion messages. */
   output: string;
+  stdout: string;
 }
 
 /** Runs a tool in `cwd`, stdout and stderr together. */
 export function runTool(binary: string, args: string[], cwd: string): ToolRun {
   const r = spawnSync(binary, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
-  return { code: r.status, output: `${r.stdout}${r.stderr}` };
+  return { code: r.status, output: `${r.stdout}${r.stderr}`, stdout: r.stdout };
 }
 
 /** A fresh temporary folder, removed by the caller's `after`. */
