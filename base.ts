@@ -218,6 +218,10 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
   production: { ...LOCKED_PROFILE, alerts: { severity: "critical", errorRate: { threshold: 0.05, for: "2m" } }, basicAuth: false, protect: true },
 };
 
+/** Workload names beside the catalogue's services (each becomes `app.kubernetes.io/instance: <name>-<environment>`). */
+export const DATABASE_WORKLOAD = "postgres";
+export const DATA_REFRESH_WORKLOAD = "data-refresh";
+
 /** Postgres as every environment runs it. */
 export const DATABASE_DEFAULTS = {
   image: "postgres:17-alpine",

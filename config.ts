@@ -7,7 +7,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   AppKind,
+  DATA_REFRESH_WORKLOAD,
   DATABASE_DEFAULTS,
+  DATABASE_WORKLOAD,
+  JOB_RESOURCES,
   ENVIRONMENT_KINDS,
   EnvironmentKind,
   KIND_PROFILES,
@@ -22,7 +25,7 @@ import {
 import type { AlertPolicy } from "./monitoring/alerts";
 import type { DashboardFor } from "./monitoring/dashboard";
 import type { AlertReceivers, AlertRoutingFor, ReceiverTarget } from "./monitoring/routing";
-import { parseQuantity } from "./quantity";
+import { formatCpu, formatMemory, parseQuantity } from "./quantity";
 
 /** The config namespace (the Pulumi project name). */
 export const CONFIG_NAMESPACE = "team-environments";
@@ -228,6 +231,11 @@ const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
 
 /** A preview's name (stack and namespace) as a regular-expression source: `feature-pr-<PR number>`. */
 export const FEATURE_ENVIRONMENT_PATTERN = "feature-pr-[1-9][0-9]{0,8}";
+/** The longest workload name: `<name>-<environment>` is a label value (at most 63 characters). */
+const LONGEST_WORKLOAD = [...SERVICE_CATALOGUE.map((s) => s.name), DATABASE_WORKLOAD, DATA_REFRESH_WORKLOAD].reduce((a, b) => (b.length > a.length ? b : a));
+/** The longest name an app stack (= its namespace) may have. */
+export const MAX_ENVIRONMENT_NAME = 63 - 1 - LONGEST_WORKLOAD.length;
+
 /** Keys whose values may hold secrets: a problem names them and never shows the value. */
 const SECRET_KEYS: ReadonlySet<string> = new Set(["alertReceivers"]);
 const FEATURE_STACK = new RegExp(`^${FEATURE_ENVIRONMENT_PATTERN.replace("feature-pr-", "feature-pr-(")})$`);
@@ -436,6 +444,53 @@ function readGroupLists(r: Reader): AccessSettings {
     qaGroups: r.stringList("qaGroups", SUBJECT_NAME, accepted) ?? ["qa-engineers"],
     qaUsers: r.stringList("qaUsers", SUBJECT_NAME, accepted) ?? [],
   };
+}
+
+/**
+ * Whether the environment's pods fit its ResourceQuota: every service at its replicas plus the
+ * database, plus room for the largest single extra pod a deploy needs (a migrations Job; a surge
+ * pod when the rollout may not take a pod down first). Names the keys a user can change and the
+ * numbers on both sides.
+ */
+function checkQuotaFit(r: Reader, services: ServiceSettings[], database: ResourceRequirements, quota: QuotaProfile, maxUnavailable: number) {
+  const keys = ["replicas", "resources", "previewServices"].filter((k) => r.has(k));
+  if (keys.length === 0 || r.problems.length > 0) return;
+  type Dim = "requests.cpu" | "requests.memory" | "limits.cpu" | "limits.memory";
+  const of = (res: ResourceRequirements): Record<Dim, number> => ({
+    "requests.cpu": parseQuantity(res.requests.cpu) ?? 0,
+    "requests.memory": parseQuantity(res.requests.memory) ?? 0,
+    "limits.cpu": parseQuantity(res.limits.cpu) ?? 0,
+    "limits.memory": parseQuantity(res.limits.memory) ?? 0,
+  });
+  const limit: Record<Dim | "pods", number> = {
+    "requests.cpu": parseQuantity(quota.requestsCpu) ?? Infinity,
+    "requests.memory": parseQuantity(quota.requestsMemory) ?? Infinity,
+    "limits.cpu": parseQuantity(quota.limitsCpu) ?? Infinity,
+    "limits.memory": parseQuantity(quota.limitsMemory) ?? Infinity,
+    pods: quota.pods,
+  };
+  const steady: Record<Dim | "pods", number> = { ...of(database), pods: 1 };
+  const extras: Record<Dim, number>[] = [];
+  for (const s of services) {
+    const replicas = s.replicas ?? s.autoscaling?.maxReplicas ?? 1;
+    const pod = of(s.resources);
+    for (const d of Object.keys(pod) as Dim[]) steady[d] += replicas * pod[d];
+    steady.pods += replicas;
+    if (s.migrations) extras.push(of(JOB_RESOURCES));
+    if (maxUnavailable === 0) extras.push(pod);
+  }
+  const show = (d: Dim | "pods", v: number) => (d === "pods" ? String(v) : d.endsWith("cpu") ? formatCpu(v) : formatMemory(v));
+  const shown = (d: Dim | "pods") => (d === "pods" ? String(quota.pods) : d === "requests.cpu" ? quota.requestsCpu : d === "requests.memory" ? quota.requestsMemory : d === "limits.cpu" ? quota.limitsCpu : quota.limitsMemory);
+  for (const d of ["pods", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"] as const) {
+    const extra = d === "pods" ? (extras.length > 0 ? 1 : 0) : Math.max(0, ...extras.map((e) => e[d]));
+    const need = steady[d] + extra;
+    if (need > limit[d] + 1e-9) {
+      r.problems.push(
+        `${keys.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")}: ${services.length} service(s) at these replicas and resources, the database` +
+          `${extra > 0 ? " and one pod of headroom for a deploy" : ""} need ${d} ${show(d, need)}, more than the environment's quota of ${shown(d)}`,
+      );
+    }
+  }
 }
 
 function guardrailsFor(kind: AppKind, environment: string, quota: QuotaProfile): GuardrailSettings {
@@ -729,6 +784,10 @@ function readApp(r: Reader, kind: AppKind, environment: string, common: Common):
   }
 
   const basicAuthUser = r.string("basicAuthUser", /^[A-Za-z0-9._-]{1,64}$/, "a user name of letters, digits, . _ -") ?? "team";
+  const database = readDatabase(r, profile);
+  // A preview owns its quota (the cluster stack owns, and may override, the others'): check that
+  // what it asks for fits before any object is created.
+  if (kind === "feature") checkQuotaFit(r, services, database.resources, profile.quota, profile.rollout.maxUnavailable);
   return {
     kind,
     environment,
@@ -744,7 +803,7 @@ function readApp(r: Reader, kind: AppKind, environment: string, common: Common):
       certResolver: common.tlsCertResolver,
       basicAuthUser: profile.basicAuth ? basicAuthUser : undefined,
     },
-    database: readDatabase(r, profile),
+    database,
     dataRefresh: kind === "staging" ? readDataRefresh(r, common.imageRegistry, tag) : undefined,
     alerts: profile.alerts,
     protect: profile.protect,
@@ -782,6 +841,12 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
   }
   if (kind === "feature" && !FEATURE_STACK.test(stack)) {
     r.fail("environmentKind", kind, `feature stacks must be named feature-pr-<N> (got "${stack}")`);
+  }
+  if (kind !== undefined && kind !== "cluster" && (!DNS_LABEL.test(stack) || stack.length > MAX_ENVIRONMENT_NAME)) {
+    r.problems.push(
+      `stack "${stack}": an app stack's name is its namespace and part of its labels: it must be a lower-case DNS label ` +
+        `(letters, digits, -) of at most ${MAX_ENVIRONMENT_NAME} characters, so that "app.kubernetes.io/instance: ${LONGEST_WORKLOAD}-<name>" fits 63`,
+    );
   }
 
   if (kind !== undefined) {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { JOB_RESOURCES } from "../base";
+import { DATA_REFRESH_WORKLOAD, JOB_RESOURCES } from "../base";
 import { DataRefreshSettings } from "../config";
 import { workloadLabels } from "../labels";
 import { containerSecurityContext, podSecurityContext, resourceBlock } from "../workload";
@@ -28,11 +28,11 @@ export class DataRefresh extends pulumi.ComponentResource {
     if (args.settings.anonymize !== true) {
       throw new Error(`${name}: the data refresh must anonymise PII`);
     }
-    const labels = workloadLabels({ appName: args.appName, environment: args.environment, name: "data-refresh", component: "data-refresh" });
+    const labels = workloadLabels({ appName: args.appName, environment: args.environment, name: DATA_REFRESH_WORKLOAD, component: "data-refresh" });
     this.cronJob = new k8s.batch.v1.CronJob(
       `${name}-cronjob`,
       {
-        metadata: { name: "data-refresh", namespace: args.namespace, labels },
+        metadata: { name: DATA_REFRESH_WORKLOAD, namespace: args.namespace, labels },
         spec: {
           schedule: args.settings.schedule,
           concurrencyPolicy: "Forbid",

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { DATABASE_WORKLOAD } from "../base";
 import { DatabaseSettings } from "../config";
 import { selectorLabels, workloadLabels } from "../labels";
 import { containerSecurityContext, podSecurityContext, resourceBlock } from "../workload";
@@ -17,7 +18,7 @@ export interface PostgresArgs {
 
 /** The uid of the postgres user in the official alpine image. */
 const POSTGRES_UID = 70;
-const NAME = "postgres";
+const NAME = DATABASE_WORKLOAD;
 
 /**
  * The environment's Postgres. Ephemeral (previews): a Deployment on an emptyDir — the data lives

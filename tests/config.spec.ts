@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ConfigError, featureStackName, kindOfStack, parseSettings, Settings } from "../config";
+import { ConfigError, featureStackName, kindOfStack, MAX_ENVIRONMENT_NAME, parseSettings, Settings } from "../config";
 import { RunError } from "@pulumi/pulumi";
 import { stackConfig, tryRunProgram } from "./support/program";
 
@@ -107,6 +107,40 @@ describe("config", () => {
         for (const secret of ["hooks.example", "x.example", "short-key", pagerKey]) assert.ok(!problems.join("\n").includes(secret), `${secret} shown`);
       });
     }
+
+    it("fails when an app stack's name cannot be its namespace, naming the limit", () => {
+      for (const stack of ["QA-eu", "qa_eu", "qa.eu", "-qa", `q${"a".repeat(MAX_ENVIRONMENT_NAME)}`]) {
+        const problems = problemsOf(stack, { environmentKind: "qa", imageTag: "abc" });
+        assert.ok(
+          problems.some((p) => p.startsWith(`stack "${stack}": an app stack's name is its namespace`) && p.includes(`at most ${MAX_ENVIRONMENT_NAME} characters`)),
+          problems.join("\n"),
+        );
+      }
+      assert.strictEqual(app(parseSettings("qa-eu", { environmentKind: "qa", imageTag: "abc" })).namespace, "qa-eu");
+    });
+
+    it("the longest accepted app stack name yields labels and names Kubernetes accepts", async () => {
+      const stack = `qa-${"x".repeat(MAX_ENVIRONMENT_NAME - 3)}`;
+      const { error, run } = await tryRunProgram(stack, { environmentKind: "qa", imageTag: "abc" });
+      assert.strictEqual(error, undefined, String(error));
+      assert.ok(run.resources.length > 20);
+      for (const r of run.resources) {
+        for (const [k, v] of Object.entries<string>(r.inputs.metadata?.labels ?? {})) assert.ok(v.length <= 63, `${r.name}: label ${k}=${v} is longer than 63`);
+        for (const [k, v] of Object.entries<string>(r.inputs.spec?.template?.metadata?.labels ?? {})) assert.ok(v.length <= 63, `${r.name}: pod label ${k}=${v}`);
+        const name = r.inputs.metadata?.name;
+        if (typeof name === "string") assert.ok(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) && name.length <= 253, `${r.name}: name ${name}`);
+      }
+    });
+
+    it("fails when a preview's sizes cannot fit its own quota, with the numbers", () => {
+      const pods = problemsOf("feature-pr-9", { replicas: 10 });
+      assert.ok(pods.some((p) => /^team-environments:replicas: 4 service\(s\) .* need pods 42, more than the environment's quota of 15$/.test(p)), pods.join("\n"));
+      const cpu = problemsOf("feature-pr-9", { resources: { "core-api": { requests: { cpu: "900m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } } } });
+      assert.ok(cpu.some((p) => /^team-environments:resources: .* need requests\.cpu 1201m, more than the environment's quota of 1$/.test(p)), cpu.join("\n"));
+      // Fewer services make room: the same replicas fit once the preview deploys two services.
+      assert.doesNotThrow(() => parseSettings("feature-pr-9", raw("feature-pr-9", { replicas: 2, previewServices: ["pwa", "core-api"] })));
+      assert.doesNotThrow(() => parseSettings("feature-pr-9", raw("feature-pr-9", { replicas: 1 })));
+    });
 
     it("fails when an app stack sets alertReceivers", () => {
       const problems = problemsOf("production", { alertReceivers: { chat: { type: "webhook", url: "https://x.example/y" } } });
