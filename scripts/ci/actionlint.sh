@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lints .github/workflows/*.yml with a pinned actionlint, built from source with the Go toolchain
 # (no prebuilt binary download) into a cache outside the work tree and reused on later runs.
-# shellcheck/pyflakes integration is used only when the binaries are on PATH.
+# ShellCheck and pyflakes integration is used only when the binaries are on PATH.
 #
 # Usage: scripts/ci/actionlint.sh [workflow files...]   (default: .github/workflows/*.yml)
 # Env:   TEAM_ENV_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/team-environments)

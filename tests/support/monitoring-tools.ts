@@ -1,5 +1,5 @@
 /**
- * promtool and amtool for the monitoring tests, from scripts/monitoring-tools.sh (Debian's
+ * promtool and amtool for the monitoring tests, from scripts/debian-tools.sh (Debian's
  * packages, unpacked into the cache once), and a runner that keeps their output for the assertion.
  */
 import { spawnSync } from "child_process";
@@ -19,8 +19,8 @@ let tools: MonitoringTools | undefined;
 /** Fetches (first run) or finds the tools; fails with the script's own message. */
 export function monitoringTools(): MonitoringTools {
   if (tools) return tools;
-  const r = spawnSync("bash", [path.join(ROOT, "scripts", "monitoring-tools.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-  if (r.status !== 0) throw new Error(`scripts/monitoring-tools.sh failed (exit ${r.status}): ${r.stderr.trim()}`);
+  const r = spawnSync("bash", [path.join(ROOT, "scripts", "debian-tools.sh"), "prometheus:promtool", "prometheus-alertmanager:amtool"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (r.status !== 0) throw new Error(`scripts/debian-tools.sh failed (exit ${r.status}): ${r.stderr.trim()}`);
   const dir = r.stdout.trim().split("\n").pop() ?? "";
   tools = { promtool: path.join(dir, "promtool"), amtool: path.join(dir, "amtool") };
   return tools;
