@@ -26,10 +26,13 @@ export const ROLE_NAMES = {
   previewDeployerSecrets: "team-preview-deployer-secrets",
   qaAdmin: "qa-admin",
   deployer: "ci-deployer",
+  driftReader: "team-drift-reader",
 } as const;
 
 /** The preview deployer's identity: a ServiceAccount in this namespace (cluster stack). */
 export const PREVIEW_DEPLOYER = { namespace: "team-ci", serviceAccount: "preview-deployer" } as const;
+/** The nightly drift check's identity (cluster stack): reads what the long-lived stacks own, never a Secret. */
+export const DRIFT_READER = { namespace: "team-ci", serviceAccount: "drift-reader" } as const;
 
 /** One kind of object, as RBAC names it. */
 export interface ManagedResource {
@@ -57,6 +60,43 @@ export const APP_STACK_RESOURCES: readonly ManagedResource[] = [
   { apiGroup: "traefik.io", resource: "ingressroutes" },
   { apiGroup: "traefik.io", resource: "middlewares" },
 ];
+
+/**
+ * Every kind of object the cluster stack creates in Kubernetes: the guardrails of qa, staging and
+ * production, cluster-wide RBAC and admission, CI identities and `monitoring`'s objects.
+ */
+export const CLUSTER_STACK_RESOURCES: readonly ManagedResource[] = [
+  { apiGroup: "", resource: "namespaces" },
+  { apiGroup: "", resource: "resourcequotas" },
+  { apiGroup: "", resource: "limitranges" },
+  { apiGroup: "", resource: "serviceaccounts" },
+  { apiGroup: "", resource: "configmaps" },
+  { apiGroup: "", resource: "secrets" },
+  { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
+  { apiGroup: "rbac.authorization.k8s.io", resource: "roles" },
+  { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
+  { apiGroup: "rbac.authorization.k8s.io", resource: "clusterroles" },
+  { apiGroup: "rbac.authorization.k8s.io", resource: "clusterrolebindings" },
+  { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" },
+  { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings" },
+];
+
+/**
+ * The drift check: read every kind a long-lived stack owns — except Secrets. A Secret read in a
+ * locked namespace is its deployer's token (write) and the app's credentials, so the drift
+ * identity, held in GitHub environments without reviewers, never gets one; drift.ts leaves
+ * Secrets out of the refresh instead.
+ */
+export function driftReaderRules(): Rule[] {
+  const seen = new Set<string>();
+  const kinds = [...APP_STACK_RESOURCES, ...CLUSTER_STACK_RESOURCES].filter((k) => {
+    const key = `${k.apiGroup}/${k.resource}`;
+    if (k.resource === "secrets" || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return rulesFor(kinds, READ_VERBS);
+}
 
 /** What `pulumi up` must read to wait for rollouts (pods, ReplicaSets, events, endpoints). */
 const AWAIT_READS: Rule[] = [

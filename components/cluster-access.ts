@@ -2,6 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEVELOPER_READ_RULES,
+  DRIFT_READER,
+  driftReaderRules,
   FEATURE_DEVELOPER_RULES,
   PREVIEW_DEPLOYER,
   PREVIEW_DEPLOYER_USER,
@@ -36,7 +38,8 @@ const RBAC = "rbac.authorization.k8s.io";
  * cluster-wide. The feature-developer ClusterRole, bound per preview namespace by the preview.
  * The preview deployer: a ServiceAccount that creates previews (it runs pull-request code), with no
  * cluster-wide Secret read, fenced to `feature-pr-<N>` namespaces by a ValidatingAdmissionPolicy
- * because RBAC cannot match namespace names. The other admission policies keep previews
+ * because RBAC cannot match namespace names. The drift reader: a ServiceAccount that reads every
+ * kind the long-lived stacks own, never a Secret, for the nightly drift check. The other admission policies keep previews
  * `restricted`, their hosts under `*.preview.<domain>`, their RoleBindings to the feature roles,
  * and `externalIPs` out of every Service.
  */
@@ -49,6 +52,8 @@ export class ClusterAccess extends pulumi.ComponentResource {
   readonly previewDeployerRole: k8s.rbac.v1.ClusterRole;
   readonly previewDeployerBinding: k8s.rbac.v1.ClusterRoleBinding;
   readonly previewDeployerSecrets: k8s.rbac.v1.ClusterRole;
+  /** The nightly drift check's identity: reads what the long-lived stacks own, no Secret, no write. */
+  readonly driftReader: ServiceAccountIdentity;
   /** The admission policies (policy/analysis/fences.ts), by name; each has a Deny binding of the same name. */
   readonly admission: Record<string, k8s.admissionregistration.v1.ValidatingAdmissionPolicy> = {};
 
@@ -117,6 +122,33 @@ export class ClusterAccess extends pulumi.ComponentResource {
     this.previewDeployerSecrets = new k8s.rbac.v1.ClusterRole(
       `${name}-preview-deployer-secrets`,
       { metadata: { name: ROLE_NAMES.previewDeployerSecrets, labels }, rules: previewDeployerSecretRules() },
+      { parent: this },
+    );
+
+    this.driftReader = new ServiceAccountIdentity(
+      `${name}-drift-reader`,
+      {
+        namespace: this.ciNamespace.metadata.name,
+        namespaceName: DRIFT_READER.namespace,
+        environment: "cluster",
+        appName: args.appName,
+        serviceAccount: DRIFT_READER.serviceAccount,
+        server: args.server,
+      },
+      { parent: this },
+    );
+    const driftRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-drift-reader`,
+      { metadata: { name: ROLE_NAMES.driftReader, labels }, rules: driftReaderRules() },
+      { parent: this },
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-drift-reader`,
+      {
+        metadata: { name: ROLE_NAMES.driftReader, labels },
+        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: driftRole.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: DRIFT_READER.serviceAccount, namespace: DRIFT_READER.namespace }],
+      },
       { parent: this },
     );
 

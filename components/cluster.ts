@@ -39,6 +39,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
     const s = args.settings;
     this.access = new ClusterAccess(`${name}-access`, { appName: s.appName, access: s.access, server: s.apiServerUrl, domain: s.domain }, { parent: this });
     this.kubeconfigs.previews = this.access.previewDeployer.kubeconfig;
+    this.kubeconfigs.drift = this.access.driftReader.kubeconfig;
 
     this.monitoring = new EnvironmentNamespace(
       `${name}-monitoring`,
@@ -116,18 +117,29 @@ export class ClusterPlatform extends pulumi.ComponentResource {
               host: s.hosts[env.environment],
               kubeconfig: this.kubeconfigs[env.environment],
             })),
+            // drift.yml's nightly check of each long-lived stack: the read-only drift identity.
+            ...(["cluster", ...s.environments.map((env) => env.environment)] as ("cluster" | "qa" | "staging" | "production")[]).map(
+              (stack) => ({ name: `drift-${stack}` as const, kubeconfig: this.kubeconfigs.drift }),
+            ),
           ],
         },
         { parent: this, providers: [provider] },
       );
       const { preview, ...others } = this.github.secretLocations;
-      Object.assign(this.ciCredentials, others, { previews: preview });
+      const drift = Object.keys(others).filter((k) => k.startsWith("drift-"));
+      for (const k of drift) delete others[k];
+      Object.assign(this.ciCredentials, others, {
+        previews: preview,
+        drift: `GitHub environments ${drift.join(", ")} (secret KUBECONFIG: the read-only drift identity)`,
+      });
     } else {
       for (const env of s.environments) {
         this.ciCredentials[env.environment] = `stack output kubeconfigs.${env.environment} (GitHub integration off: ${s.github.disabledReason})`;
       }
       this.ciCredentials.previews =
         "stack output kubeconfigs.previews (store it as the secret KUBECONFIG of the GitHub environment preview, never as a repository secret)";
+      this.ciCredentials.drift =
+        "stack output kubeconfigs.drift (store it as the secret KUBECONFIG of the GitHub environments drift-cluster, drift-qa, drift-staging, drift-production)";
     }
     if (s.ciOidcRepository) {
       // Preferred: no stored credential. The token Secret stays as the fallback for clusters

@@ -134,6 +134,38 @@ describe("access control", function () {
       }
     });
 
+    it("the drift identity reads every kind the long-lived stacks own, writes nothing and reads no Secret", async () => {
+      const runs = [cluster, staging, await runProgram("qa"), await runProgram("production")];
+      const model = readRbac(asResources(cluster));
+      const drift = { user: "system:serviceaccount:team-ci:drift-reader", groups: ["system:serviceaccounts", "system:serviceaccounts:team-ci", "system:authenticated"] };
+      const plural = (kind: string) => kind.toLowerCase().replace(/y$/, "ie").replace(/s$/, "se") + "s";
+      const owned = new Map<string, { group: string; resource: string; namespaces: Set<string> }>();
+      for (const r of runs.flatMap((run) => run.resources)) {
+        const m = /^kubernetes:([^/]+)\/[^:]+:(\w+)$/.exec(r.type);
+        if (!m || !r.custom) continue;
+        const group = m[1] === "core" ? "" : m[1];
+        const key = `${group}/${m[2]}`;
+        const entry = owned.get(key) ?? { group, resource: plural(m[2]), namespaces: new Set<string>() };
+        entry.namespaces.add(r.inputs.metadata?.namespace ?? "");
+        owned.set(key, entry);
+      }
+      assert.ok(owned.size >= 20, [...owned.keys()].join(", "));
+      for (const [key, k] of owned) {
+        for (const ns of k.namespaces) {
+          // Cluster-scoped kinds: only cluster-wide grants count.
+          const where = ns === "" ? "*" : ns;
+          for (const verb of ["get", "list", "watch"]) {
+            assert.strictEqual(allows(model, drift, verb, k.group, k.resource, where), k.resource !== "secrets", `${verb} ${key} in ${ns || "(cluster)"}`);
+          }
+          for (const verb of WRITE_VERBS) assert.strictEqual(allows(model, drift, verb, k.group, k.resource, where), false, `${verb} ${key}`);
+        }
+      }
+      assert.ok(owned.has("/Secret"), "the stacks own Secrets, which the drift identity cannot read");
+      for (const ns of ["qa", ...LOCKED, "monitoring", "team-ci"]) assert.strictEqual(allows(model, drift, "get", "", "secrets", ns), false, ns);
+      assert.strictEqual(allows(model, drift, "create", "", "pods/exec", "production"), false);
+      assert.strictEqual(allows(model, drift, "impersonate", "", "serviceaccounts", "production"), false);
+    });
+
     it("fences the preview deployer to feature namespaces with an admission policy", () => {
       const vap = find(cluster, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", "team-preview-deployer-fence");
       assert.match(vap.inputs.spec.matchConditions[0].expression, /system:serviceaccount:team-ci:preview-deployer/);

@@ -299,10 +299,10 @@ describe("stacks", function () {
     it("tells the operator where each CI credential went, and keeps the kubeconfigs secret", async () => {
       const run = await stack("cluster");
       const out = await resolvedExports(run);
-      assert.deepStrictEqual(Object.keys(out.ciCredentials).sort(), ["previews", "production", "qa", "staging"]);
+      assert.deepStrictEqual(Object.keys(out.ciCredentials).sort(), ["drift", "previews", "production", "qa", "staging"]);
       assert.match(out.github, /^disabled: /);
       const kubeconfigs = run.exports.kubeconfigs as Record<string, pulumi.Output<string>>;
-      for (const env of ["qa", "staging", "production", "previews"]) {
+      for (const env of ["qa", "staging", "production", "previews", "drift"]) {
         assert.ok(await pulumi.isSecret(kubeconfigs[env]), `${env} kubeconfig is secret`);
       }
       const staging = JSON.parse(await new Promise<string>((r) => kubeconfigs.staging.apply(r)));

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { driftReport } from "../../scripts/ci/drift";
 import { parsePreviewSummary } from "../../scripts/ci/preview-summary";
+import { DRIFT_EXCLUDED, driftArgs } from "../../scripts/ci/pulumi";
 
 const summary = (name: string) => parsePreviewSummary(readFileSync(join(__dirname, "fixtures", name), "utf8"));
 
@@ -18,5 +19,18 @@ describe("drift", () => {
 
   it("passes a stack that matches its state", () => {
     assert.deepEqual(driftReport("qa", summary("refresh-clean.json")), { drifted: false, lines: ["qa: no drift"] });
+  });
+});
+
+describe("drift refresh arguments", () => {
+  it("previews a refresh of everything but Secrets, which the drift identity may not read", () => {
+    const args = driftArgs("production");
+    assert.deepEqual(args.slice(0, 4), ["refresh", "--stack", "production", "--preview-only"]);
+    assert.deepEqual(args.slice(args.indexOf("--exclude"), args.indexOf("--exclude") + 2), ["--exclude", DRIFT_EXCLUDED]);
+    // The engine's URN glob: `**` is any text, `*` any text without a colon.
+    const glob = new RegExp(`^${DRIFT_EXCLUDED.split("**").map((p) => p.split("*").map((q) => q.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("[^:]*")).join(".*")}$`);
+    const urn = (type: string) => `urn:pulumi:production::team-environments::team-environments:k8s:Environment$team-environments:k8s:Postgres$${type}::production-postgres`;
+    assert.ok(glob.test(urn("kubernetes:core/v1:Secret")));
+    for (const type of ["kubernetes:core/v1:ConfigMap", "kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:ServiceAccount"]) assert.ok(!glob.test(urn(type)), type);
   });
 });

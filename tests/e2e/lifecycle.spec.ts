@@ -11,6 +11,8 @@ import { allows, evaluateRbac, readRbac } from "../../policy/analysis/rbac";
 import { allowedInPreview, attackGrid, attempt, ATTACKERS, contentAttacks } from "./attacks";
 import { jobToken, kubectlWithToken } from "./oidc";
 import { loadStackExport } from "../../policy/analysis/stack-export";
+import { hasChanges, parsePreviewSummary } from "../../scripts/ci/preview-summary";
+import { driftArgs } from "../../scripts/ci/pulumi";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
 
@@ -260,6 +262,40 @@ describe("end to end on a local control plane", function () {
     } finally {
       endpoint.kill();
     }
+  });
+
+  it("checks drift as the nightly job does, as the read-only drift identity: every stack clean, drift found, no Secret read, no write", () => {
+    const kubeconfig = path.join(stacks.dir, "drift-reader.kubeconfig");
+    fs.writeFileSync(kubeconfig, String((stacks.outputs("cluster").kubeconfigs as Record<string, string>).drift), { mode: 0o600 });
+    const asDrift = { KUBECONFIG: kubeconfig };
+    const drift = (stack: string) => parsePreviewSummary(stacks.pulumi(driftArgs(stack), `drift check of ${stack} (drift identity)`, asDrift));
+    for (const stack of ["cluster", "qa", "staging", "production"]) {
+      const summary = drift(stack);
+      assert.deepStrictEqual(summary.errors, [], stack);
+      assert.ok(!hasChanges(summary), `${stack}: ${JSON.stringify(summary.changed)}`);
+    }
+    // Real attempts with its token: it reads objects, never a Secret, and changes nothing.
+    const as = (args: string[]) => spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+    assert.strictEqual(as(["get", "configmaps", "-n", "production", "-o", "name"]).status, 0);
+    for (const args of [
+      ["get", "secrets", "-n", "production"],
+      ["get", "secret", "ci-deployer-token", "-n", "production"],
+      ["get", "secrets", "-n", "team-ci"],
+      ["delete", "configmap", "--all", "-n", "production", "--dry-run=server"],
+      ["create", "configmap", "x", "-n", "staging", "--dry-run=server"],
+      ["scale", "deployment", "core-api", "--replicas=0", "-n", "production", "--dry-run=server"],
+    ]) {
+      const res = as(args);
+      assert.notStrictEqual(res.status, 0, `drift identity: kubectl ${args.join(" ")}`);
+      assert.match(res.stderr, /forbidden/i, args.join(" "));
+    }
+    // And the check still finds drift: a hand edit in qa, then the stack is put back.
+    kubectl(["patch", "configmap", "core-api-config", "-n", "qa", "--type", "merge", "-p", '{"data":{"CACHE_TTL":"1"}}']);
+    const drifted = drift("qa");
+    assert.ok(hasChanges(drifted), "a hand-edited ConfigMap is drift");
+    assert.ok(drifted.changed.some((c) => /ConfigMap/.test(c.type)), JSON.stringify(drifted.changed));
+    stacks.pulumi(["up", "--stack", "qa", "--yes", "--skip-preview", "--refresh"], "pulumi up --refresh qa (undo the hand edit)");
+    assert.ok(!hasChanges(drift("qa")));
   });
 
   it("fails the preview on the parity rule when production would run a tag staging does not", () => {
