@@ -454,7 +454,9 @@ function readGroupLists(r: Reader): AccessSettings {
  */
 function checkQuotaFit(r: Reader, services: ServiceSettings[], database: ResourceRequirements, quota: QuotaProfile, maxUnavailable: number) {
   const keys = ["replicas", "resources", "previewServices"].filter((k) => r.has(k));
-  if (keys.length === 0 || r.problems.length > 0) return;
+  // Sizes are only meaningful once the keys that set them are valid.
+  const prefixes = [...keys, "environmentKind"].map((k) => `${CONFIG_NAMESPACE}:${k}`);
+  if (keys.length === 0 || r.problems.some((p) => prefixes.some((x) => p.startsWith(x)))) return;
   type Dim = "requests.cpu" | "requests.memory" | "limits.cpu" | "limits.memory";
   const of = (res: ResourceRequirements): Record<Dim, number> => ({
     "requests.cpu": parseQuantity(res.requests.cpu) ?? 0,
@@ -853,7 +855,8 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
     for (const key of Object.keys(raw)) {
       const scope = KEY_SCOPES[key];
       if (scope === undefined) {
-        r.fail(key, raw[key], `unknown key; known keys are ${Object.keys(KEY_SCOPES).join(", ")}`);
+        // Never shown: a misspelt secret key (alertReceiver for alertReceivers) holds a secret.
+        r.failSecret(key, `unknown key; known keys are ${Object.keys(KEY_SCOPES).join(", ")}`);
       } else if (scope !== "all" && !scope.includes(kind)) {
         const why = (LOCKED_ENVIRONMENTS as readonly string[]).includes(kind)
           ? `; ${kind} may only differ from its peer by ${PARITY_DELTA_KEYS.join(", ")}${kind === "staging" ? ", dataRefresh, basicAuthUser" : ""}`

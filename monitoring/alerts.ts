@@ -27,7 +27,9 @@ export const METRICS = {
   latency: "http_request_duration_seconds_bucket",
   restarts: "kube_pod_container_status_restarts_total",
   unavailable: "kube_deployment_status_replicas_unavailable",
-  failedJobs: "kube_job_status_failed",
+  // The Job's Failed condition (kube-state-metrics), not `kube_job_status_failed`, which counts
+  // failed pods: a migration that failed once and then succeeded on retry is not a failure.
+  failedJobs: "kube_job_failed",
 } as const;
 
 /** p99 latency above which HighLatency fires, in seconds (the same in every environment). */
@@ -120,7 +122,7 @@ export function alertRuleGroups(a: AlertRulesFor): RuleGroup[] {
         ),
         rule(
           "MigrationJobFailed",
-          `max by (job_name) (${METRICS.failedJobs}{${ns}, job_name=~".+-migrate-.+"}) > 0`,
+          `max by (job_name) (${METRICS.failedJobs}{${ns}, condition="true", job_name=~".+-migrate-.+"}) > 0`,
           "1m",
           `Database migration {{ $labels.job_name }} in ${env} failed`,
           `The migrations Job {{ $labels.job_name }} in ${env} failed: the rollout that needed it did not happen.`,

@@ -68,7 +68,9 @@ export function environmentsDashboard(d: DashboardFor): Record<string, unknown> 
     {
       title: "Failed migrations",
       unit: "short",
-      targets: [{ expr: `max by (job_name) (${METRICS.failedJobs}{${ns}, job_name=~".+-migrate-.+"})`, legendFormat: "{{job_name}}" }],
+      targets: [
+        { expr: `max by (job_name) (${METRICS.failedJobs}{${ns}, condition="true", job_name=~".+-migrate-.+"})`, legendFormat: "{{job_name}}" },
+      ],
     },
   ]);
   for (const service of d.services) {

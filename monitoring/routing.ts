@@ -64,13 +64,18 @@ function environmentMatcher(environments: readonly string[]): string {
   return environments.length === 1 ? `environment="${environments[0]}"` : `environment=~"${environments.join("|")}"`;
 }
 
+/** Where critical alerts go: paging, or chat while only chat has a target (never dropped then). */
+function criticalReceiver(r: AlertReceivers): ReceiverName {
+  return r.paging === undefined && r.chat !== undefined ? RECEIVERS.chat : RECEIVERS.paging;
+}
+
 /** The Alertmanager configuration (a plain object: its JSON is the `alertmanager.yaml`). */
 export function alertmanagerConfig(a: AlertRoutingFor): Record<string, unknown> {
   const paging = a.environments.filter((e) => e.severity === "critical").map((e) => e.environment);
   const all = a.environments.map((e) => e.environment);
   const routes: Record<string, unknown>[] = [];
   if (paging.length > 0) {
-    routes.push({ receiver: RECEIVERS.paging, matchers: [environmentMatcher(paging), 'severity="critical"'] });
+    routes.push({ receiver: criticalReceiver(a.receivers), matchers: [environmentMatcher(paging), 'severity="critical"'] });
   }
   if (all.length > 0) routes.push({ receiver: RECEIVERS.chat, matchers: [environmentMatcher(all)] });
   return {
@@ -92,7 +97,13 @@ export function routingSummary(a: AlertRoutingFor): string[] {
   const paging = a.environments.filter((e) => e.severity === "critical").map((e) => e.environment);
   const all = a.environments.map((e) => e.environment);
   return [
-    ...(paging.length > 0 ? [`${paging.join(", ")} critical → ${RECEIVERS.paging} (${target(a.receivers.paging)})`] : []),
+    ...(paging.length > 0
+      ? [
+          criticalReceiver(a.receivers) === RECEIVERS.chat
+            ? `${paging.join(", ")} critical → ${RECEIVERS.chat} (${target(a.receivers.chat)}; paging not configured)`
+            : `${paging.join(", ")} critical → ${RECEIVERS.paging} (${target(a.receivers.paging)})`,
+        ]
+      : []),
     ...(all.length > 0 ? [`${all.join(", ")} other alerts → ${RECEIVERS.chat} (${target(a.receivers.chat)})`] : []),
     `everything else → ${RECEIVERS.silent}`,
   ];

@@ -30,41 +30,56 @@ fi
 # The candidate version of each package; an empty package list (a fresh machine) is refreshed once.
 candidates() {
   for p in "${packages[@]}"; do
-    apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }'
+    LC_ALL=C LANGUAGE=C apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }'
   done
 }
 known() { [[ ${#versions[@]} -eq ${#packages[@]} && " ${versions[*]} " != *" (none) "* ]]; }
-read -r -d '' -a versions < <(candidates && printf '\0') || true
-if ! known; then
-  say "Debian's package lists do not know ${packages[*]}: apt-get update"
-  [[ $(id -u) -eq 0 ]] || fail "apt-get update needs root; run it once, then retry"
+# Refreshes Debian's package lists (root only) and reads the candidates again.
+refresh() {
+  [[ $(id -u) -eq 0 ]] || fail "$1; run \`apt-get update\` as root once, then retry"
+  say "$1: apt-get update"
   apt-get update -qq >&2 || fail "apt-get update failed: Debian's package index is unreachable"
   read -r -d '' -a versions < <(candidates && printf '\0') || true
   known || fail "Debian has no candidate for ${packages[*]} (got: ${versions[*]:-nothing})"
-fi
+}
+read -r -d '' -a versions < <(candidates && printf '\0') || true
+known || refresh "Debian's package lists do not know ${packages[*]}"
 
-specs=()
-for i in "${!packages[@]}"; do specs+=("${packages[$i]}=${versions[$i]}"); done
-dir="$cache_root/debian-tools/$(IFS=_; echo "${specs[*]}" | tr ':=+~' '----')"
-missing=0
-for b in "${binaries[@]}"; do [[ -x "$dir/$b" ]] || missing=1; done
-if [[ $missing -eq 1 ]]; then
-  say "fetching ${binaries[*]} from ${specs[*]} into $dir (first run only)"
-  mkdir -p "$(dirname "$dir")"
-  work="$(mktemp -d "$(dirname "$dir")/.fetch.XXXXXX")"
+# The cache folder of the current candidates, complete when every binary is in it.
+folder() {
+  specs=()
+  for i in "${!packages[@]}"; do specs+=("${packages[$i]}=${versions[$i]}"); done
+  dir="$cache_root/debian-tools/$(IFS=_; echo "${specs[*]}" | tr ':=+~' '----')"
+}
+complete() {
+  for b in "${binaries[@]}"; do [[ -x "$dir/$b" ]] || return 1; done
+}
+folder
+if ! complete; then
+  mkdir -p "$cache_root/debian-tools"
+  work="$(mktemp -d "$cache_root/debian-tools/.fetch.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   # Downloading as root into a folder _apt cannot write is fine; say so instead of warning.
-  (cd "$work" && apt-get download -qq -o APT::Sandbox::User=root "${specs[@]}" >&2) ||
-    fail "apt-get download ${specs[*]} failed"
-  for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
-  mkdir -p "$work/bin"
-  for b in "${binaries[@]}"; do
-    [[ -x "$work/root/usr/bin/$b" ]] || fail "$b is not in the downloaded packages (${specs[*]})"
-    mv "$work/root/usr/bin/$b" "$work/bin/$b"
-  done
-  rm -rf "$dir"
-  # A half-unpacked folder is never mistaken for a cached one: it appears only when complete.
-  mv "$work/bin" "$dir"
+  download() { (cd "$work" && rm -f ./*.deb && apt-get download -qq -o APT::Sandbox::User=root "${specs[@]}" >&2); }
+  say "fetching ${binaries[*]} from ${specs[*]} (first run only)"
+  if ! download; then
+    # The lists may name a version the mirror has dropped since (a point or security release).
+    refresh "apt-get download ${specs[*]} failed"
+    folder
+    download || fail "apt-get download ${specs[*]} failed after apt-get update"
+  fi
+  if ! complete; then
+    for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
+    mkdir -p "$work/bin"
+    for b in "${binaries[@]}"; do
+      [[ -x "$work/root/usr/bin/$b" ]] || fail "$b is not in the downloaded packages (${specs[*]})"
+      mv "$work/root/usr/bin/$b" "$work/bin/$b"
+    done
+    # A half-unpacked folder is never mistaken for a cached one: it appears only when complete.
+    # Another run may have won the race; its folder is as good as ours.
+    if [[ -d "$dir" ]] && ! complete; then rm -rf "$dir"; fi
+    mv -T "$work/bin" "$dir" 2>/dev/null || complete || fail "cannot move the binaries into $dir"
+  fi
 fi
 for b in "${binaries[@]}"; do
   "$dir/$b" --version >/dev/null 2>&1 || fail "$dir/$b does not run"

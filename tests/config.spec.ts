@@ -83,7 +83,7 @@ describe("config", () => {
       { name: "fails when a host override names an unknown service", stack: "staging", overrides: { hosts: { checkout: "x.example.com" } }, expect: /hosts\.checkout = "x\.example\.com": unknown service/ },
       { name: "fails when anonymisation is turned off", stack: "staging", overrides: { dataRefresh: { anonymize: false } }, expect: /dataRefresh\.anonymize = false: only true/ },
       { name: "fails when staging sets a key outside the parity deltas", stack: "staging", overrides: { replicas: 5 }, expect: /replicas = "?5"?: not accepted in staging stacks .*staging may only differ from its peer by imageTag, hosts, secretRefs, autoscaling/ },
-      { name: "fails on an unknown key (a typo)", stack: "qa", overrides: { imagTag: "abc" }, expect: /imagTag = "abc": unknown key/ },
+      { name: "fails on an unknown key (a typo)", stack: "qa", overrides: { imagTag: "abc" }, expect: /imagTag \(value not shown: it may be secret\): unknown key/ },
       { name: "fails when a feature stack is misnamed", stack: "preview-1", overrides: { environmentKind: "feature", imageTag: "abc" }, expect: /feature stacks must be named feature-pr-<N>/ },
       { name: "fails when GitHub is on without approvers", stack: "cluster", overrides: { github: { enabled: true, owner: "acme", repository: "shop" } }, expect: /github\.releaseApprovers = undefined: at least one team or user/ },
       { name: "fails when the OIDC repository is not owner/name", stack: "cluster", overrides: { ciOidcRepository: "acme" }, expect: /ciOidcRepository = "acme": a GitHub repository as owner\/name/ },
@@ -140,6 +140,12 @@ describe("config", () => {
       // Fewer services make room: the same replicas fit once the preview deploys two services.
       assert.doesNotThrow(() => parseSettings("feature-pr-9", raw("feature-pr-9", { replicas: 2, previewServices: ["pwa", "core-api"] })));
       assert.doesNotThrow(() => parseSettings("feature-pr-9", raw("feature-pr-9", { replicas: 1 })));
+    });
+
+    it("fails on a misspelt secret key without showing its value", () => {
+      const problems = problemsOf("cluster", { alertReceiver: { paging: { type: "pagerduty", routingKey: pagerKey } } });
+      assert.ok(problems.some((p) => /^team-environments:alertReceiver \(value not shown.*\): unknown key/.test(p)), problems.join("\n"));
+      assert.ok(!problems.join("\n").includes(pagerKey), "the routing key is not shown");
     });
 
     it("fails when an app stack sets alertReceivers", () => {

@@ -158,8 +158,11 @@ describe("alerts, evaluated by promtool", function () {
           series("kube_deployment_status_replicas_unavailable", { namespace: "production", deployment: "core-api" }, "1x40"),
           // Not a catalogue Deployment: not the app's alert.
           series("kube_deployment_status_replicas_unavailable", { namespace: "production", deployment: "debug-shell" }, "1x40"),
-          series("kube_job_status_failed", { namespace: "production", job_name: "core-api-migrate-1a2b3c4d" }, "0 0 1x40"),
-          series("kube_job_status_failed", { namespace: "production", job_name: "auth-migrate-5e6f7a8b" }, "0x40"),
+          series("kube_job_failed", { namespace: "production", job_name: "core-api-migrate-1a2b3c4d", condition: "true" }, "0 0 1x40"),
+          // auth's migration failed one pod and then succeeded on retry: its Job is not Failed.
+          series("kube_job_status_failed", { namespace: "production", job_name: "auth-migrate-5e6f7a8b" }, "0 1x40"),
+          series("kube_job_failed", { namespace: "production", job_name: "auth-migrate-5e6f7a8b", condition: "true" }, "0x40"),
+          series("kube_job_failed", { namespace: "production", job_name: "auth-migrate-5e6f7a8b", condition: "false" }, "1x40"),
         ],
         alert_rule_test: [
           { eval_time: "4m", alertname: "PodCrashLooping", exp_alerts: [] },

@@ -9,7 +9,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseSettings } from "../../config";
-import { alertmanagerConfig } from "../../monitoring/routing";
+import { alertmanagerConfig, routingSummary } from "../../monitoring/routing";
 import { isWireSecret } from "../support/mocks";
 import { monitoringTools, runTool, scratchDir } from "../support/monitoring-tools";
 import { ofType, resolvedExports, runProgram } from "../support/program";
@@ -86,6 +86,16 @@ describe("alert routing, checked by amtool", function () {
       "everything else → silent",
     ]);
     assert.doesNotMatch(JSON.stringify(outputs.alertRoutes), /0123456789abcdef|hooks\.slack/);
+  });
+
+  it("with only a chat target, production's pages go to chat rather than nowhere", () => {
+    const onlyChat = path.join(dir, "only-chat.yaml");
+    const config = { environments: [{ environment: "production", severity: "critical" as const }, { environment: "staging", severity: "warning" as const }], receivers: { chat: { type: "webhook" as const, url: "https://x.example/hook" } } };
+    fs.writeFileSync(onlyChat, JSON.stringify(alertmanagerConfig(config)));
+    assert.strictEqual(runTool(amtool, ["check-config", onlyChat], dir).code, 0);
+    const r = runTool(amtool, ["config", "routes", "test", `--config.file=${onlyChat}`, "environment=production", "severity=critical"], dir);
+    assert.strictEqual(r.stdout.trim(), "chat", r.output);
+    assert.match(routingSummary(config)[0], /^production critical → chat \(webhook; paging not configured\)$/);
   });
 
   it("without receivers in config: the same routes, receivers with no target (amtool still accepts it)", () => {
