@@ -1,13 +1,15 @@
 /**
  * Scheduled drift check of one long-lived stack: `pulumi refresh --preview-only --json` compares
- * the state with the live cluster without running the program or writing state, so a main branch
- * that is ahead of production (normal between promotions) is not reported as drift. Any
- * difference fails the job with an annotation per resource and a job summary.
+ * the state with the live cluster without writing state. It runs main's program only to configure
+ * the provider from this job's kubeconfig; resources main adds are skipped, so a main branch that
+ * is ahead of production (normal between promotions) is not reported as drift. Secrets are left
+ * out (the drift identity may not read them). Any difference fails the job with an annotation per
+ * resource and a job summary.
  *
  * CLI: drift.ts --stack <s>
  */
 import { annotation, appendSummary, CiError, parseFlags, requireFlag, runCli } from "./cli";
-import { hasChanges, parsePreviewSummary, type PreviewSummary } from "./preview-summary";
+import { changeCount, parsePreviewSummary, type PreviewSummary } from "./preview-summary";
 import { assertBackend, driftArgs, Pulumi } from "./pulumi";
 import { assertStackName, isLongLivedStack } from "./stack-name";
 
@@ -17,10 +19,16 @@ export interface DriftReport {
   lines: string[];
 }
 
-/** Describes what drifted in a refresh preview; an empty report means the cluster matches state. */
+/**
+ * Describes what drifted in a refresh preview; an empty report means the cluster matches state.
+ * A provider's own configuration is not drift: with `--run-program` its kubeconfig is this job's
+ * file and identity, which always differs from the deploy's.
+ */
 export function driftReport(stack: string, summary: PreviewSummary): DriftReport {
-  if (!hasChanges(summary)) return { drifted: false, lines: [`${stack}: no drift`] };
-  const lines = summary.changed.map(
+  const changed = summary.changed.filter((c) => !c.type.startsWith("pulumi:providers:"));
+  const providerChanges = summary.changed.length - changed.length;
+  if (changed.length === 0 && changeCount(summary) <= providerChanges) return { drifted: false, lines: [`${stack}: no drift`] };
+  const lines = changed.map(
     (c) => `${stack}: ${c.type} ${c.name} ${c.op === "delete" ? "is gone from the cluster" : `differs (${c.diff.join(", ") || c.op})`}`,
   );
   return { drifted: true, lines: lines.length > 0 ? lines : [`${stack}: refresh reports changes ${JSON.stringify(summary.changes)}`] };

@@ -81,6 +81,11 @@ export function parsePreviewSummary(json: unknown): PreviewSummary {
 }
 
 /** True when the summary proposes any change to a resource. */
+/** How many resources the counts say change (every operation but same/read/refresh). */
+export function changeCount(summary: PreviewSummary): number {
+  return Object.entries(summary.changes).reduce((n, [op, count]) => (NO_CHANGE_OPS.has(op) ? n : n + count), 0);
+}
+
 export function hasChanges(summary: PreviewSummary): boolean {
   return summary.changed.length > 0 || Object.keys(summary.changes).some((op) => !NO_CHANGE_OPS.has(op));
 }

@@ -90,10 +90,13 @@ export const DRIFT_EXCLUDED = "**kubernetes:core/v1:Secret::**";
 
 /**
  * `pulumi refresh --preview-only --json` without Secrets: compares state with the live cluster
- * without running the program, writing state or reading a Secret.
+ * without writing state or reading a Secret. `--run-program` runs the checked-out program only so
+ * that the Kubernetes provider is configured from *this* job's `KUBECONFIG`: without it the
+ * provider reuses the kubeconfig path the last deploy recorded in the state (another runner's
+ * file, or another identity's). Resources the program adds are skipped, not reported.
  */
 export function driftArgs(stack: string): string[] {
-  return ["refresh", "--stack", stack, "--preview-only", "--json", "--non-interactive", "--exclude", DRIFT_EXCLUDED];
+  return ["refresh", "--stack", stack, "--preview-only", "--run-program", "--json", "--non-interactive", "--exclude", DRIFT_EXCLUDED];
 }
 
 /** Stack outputs as a plain object (`pulumi stack output --json`); secrets stay masked. */

@@ -22,10 +22,26 @@ describe("drift", () => {
   });
 });
 
+describe("drift verdict", () => {
+  const provider = { op: "update", type: "pulumi:providers:kubernetes", name: "kubernetes", diff: ["kubeconfig"] };
+  const configMap = { op: "update", type: "kubernetes:core/v1:ConfigMap", name: "core-api-config", diff: ["data"] };
+  it("does not call this job's own kubeconfig drift (the provider is configured from it)", () => {
+    const report = driftReport("qa", { changes: { update: 1, same: 40 }, changed: [provider], errors: [], warnings: [] });
+    assert.deepEqual(report, { drifted: false, lines: ["qa: no drift"] });
+  });
+  it("still reports a resource beside the provider's change, and changes it cannot name", () => {
+    const report = driftReport("qa", { changes: { update: 2, same: 39 }, changed: [provider, configMap], errors: [], warnings: [] });
+    assert.deepEqual(report.lines, ["qa: kubernetes:core/v1:ConfigMap core-api-config differs (data)"]);
+    assert.equal(driftReport("qa", { changes: { update: 2 }, changed: [provider], errors: [], warnings: [] }).drifted, true);
+  });
+});
+
 describe("drift refresh arguments", () => {
   it("previews a refresh of everything but Secrets, which the drift identity may not read", () => {
     const args = driftArgs("production");
     assert.deepEqual(args.slice(0, 4), ["refresh", "--stack", "production", "--preview-only"]);
+    // The provider must use this job's kubeconfig, not the path the last deploy left in the state.
+    assert.ok(args.includes("--run-program"));
     assert.deepEqual(args.slice(args.indexOf("--exclude"), args.indexOf("--exclude") + 2), ["--exclude", DRIFT_EXCLUDED]);
     // The engine's URN glob: `**` is any text, `*` any text without a colon.
     const glob = new RegExp(`^${DRIFT_EXCLUDED.split("**").map((p) => p.split("*").map((q) => q.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("[^:]*")).join(".*")}$`);

@@ -11,7 +11,8 @@ import { allows, evaluateRbac, readRbac } from "../../policy/analysis/rbac";
 import { allowedInPreview, attackGrid, attempt, ATTACKERS, contentAttacks } from "./attacks";
 import { jobToken, kubectlWithToken } from "./oidc";
 import { loadStackExport } from "../../policy/analysis/stack-export";
-import { hasChanges, parsePreviewSummary } from "../../scripts/ci/preview-summary";
+import { driftReport } from "../../scripts/ci/drift";
+import { parsePreviewSummary } from "../../scripts/ci/preview-summary";
 import { driftArgs } from "../../scripts/ci/pulumi";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
@@ -272,8 +273,18 @@ describe("end to end on a local control plane", function () {
     for (const stack of ["cluster", "qa", "staging", "production"]) {
       const summary = drift(stack);
       assert.deepStrictEqual(summary.errors, [], stack);
-      assert.ok(!hasChanges(summary), `${stack}: ${JSON.stringify(summary.changed)}`);
+      const report = driftReport(stack, summary);
+      assert.ok(!report.drifted, report.lines.join("\n"));
     }
+    // The refresh really ran with that kubeconfig, not the one the deploy recorded in the state:
+    // the same check with a token the API server rejects fails.
+    const bogus = path.join(stacks.dir, "bogus.kubeconfig");
+    fs.writeFileSync(bogus, fs.readFileSync(kubeconfig, "utf8").replace(/"token": "[^"]+"/, '"token": "not-a-token"'), { mode: 0o600 });
+    const refused = spawnSync("pulumi", [...driftArgs("production"), "--non-interactive"], { cwd: stacks.project, env: { ...stacks.env, KUBECONFIG: bogus }, encoding: "utf8" });
+    assert.notStrictEqual(refused.status, 0, "a refresh with a rejected token must fail");
+    // The provider reports a rejected token as credentials asked for, or as an unreachable cluster.
+    const why = parsePreviewSummary(refused.stdout).errors.join("\n") + refused.stderr;
+    assert.match(why, /Unauthorized|credentials|401|unreachable/i, why.slice(0, 2000));
     // Real attempts with its token: it reads objects, never a Secret, and changes nothing.
     const as = (args: string[]) => spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
     assert.strictEqual(as(["get", "configmaps", "-n", "production", "-o", "name"]).status, 0);
@@ -292,10 +303,10 @@ describe("end to end on a local control plane", function () {
     // And the check still finds drift: a hand edit in qa, then the stack is put back.
     kubectl(["patch", "configmap", "core-api-config", "-n", "qa", "--type", "merge", "-p", '{"data":{"CACHE_TTL":"1"}}']);
     const drifted = drift("qa");
-    assert.ok(hasChanges(drifted), "a hand-edited ConfigMap is drift");
+    assert.ok(driftReport("qa", drifted).drifted, "a hand-edited ConfigMap is drift");
     assert.ok(drifted.changed.some((c) => /ConfigMap/.test(c.type)), JSON.stringify(drifted.changed));
     stacks.pulumi(["up", "--stack", "qa", "--yes", "--skip-preview", "--refresh"], "pulumi up --refresh qa (undo the hand edit)");
-    assert.ok(!hasChanges(drift("qa")));
+    assert.ok(!driftReport("qa", drift("qa")).drifted);
   });
 
   it("fails the preview on the parity rule when production would run a tag staging does not", () => {
