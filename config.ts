@@ -231,6 +231,8 @@ const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
 
 /** A preview's name (stack and namespace) as a regular-expression source: `feature-pr-<PR number>`. */
 export const FEATURE_ENVIRONMENT_PATTERN = "feature-pr-[1-9][0-9]{0,8}";
+/** The same, anchored, capturing the pull-request number. */
+const FEATURE_STACK = new RegExp(`^${FEATURE_ENVIRONMENT_PATTERN.replace("feature-pr-", "feature-pr-(")})$`);
 /** The longest workload name: `<name>-<environment>` is a label value (at most 63 characters). */
 const LONGEST_WORKLOAD = [...SERVICE_CATALOGUE.map((s) => s.name), DATABASE_WORKLOAD, DATA_REFRESH_WORKLOAD].reduce((a, b) => (b.length > a.length ? b : a));
 /** The longest name an app stack (= its namespace) may have. */
@@ -238,7 +240,6 @@ export const MAX_ENVIRONMENT_NAME = 63 - 1 - LONGEST_WORKLOAD.length;
 
 /** Keys whose values may hold secrets: a problem names them and never shows the value. */
 const SECRET_KEYS: ReadonlySet<string> = new Set(["alertReceivers"]);
-const FEATURE_STACK = new RegExp(`^${FEATURE_ENVIRONMENT_PATTERN.replace("feature-pr-", "feature-pr-(")})$`);
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
@@ -464,12 +465,12 @@ function checkQuotaFit(r: Reader, services: ServiceSettings[], database: Resourc
     "limits.cpu": parseQuantity(res.limits.cpu) ?? 0,
     "limits.memory": parseQuantity(res.limits.memory) ?? 0,
   });
-  const limit: Record<Dim | "pods", number> = {
-    "requests.cpu": parseQuantity(quota.requestsCpu) ?? Infinity,
-    "requests.memory": parseQuantity(quota.requestsMemory) ?? Infinity,
-    "limits.cpu": parseQuantity(quota.limitsCpu) ?? Infinity,
-    "limits.memory": parseQuantity(quota.limitsMemory) ?? Infinity,
-    pods: quota.pods,
+  const quotaText: Record<Dim | "pods", string> = {
+    "requests.cpu": quota.requestsCpu,
+    "requests.memory": quota.requestsMemory,
+    "limits.cpu": quota.limitsCpu,
+    "limits.memory": quota.limitsMemory,
+    pods: String(quota.pods),
   };
   const steady: Record<Dim | "pods", number> = { ...of(database), pods: 1 };
   const extras: Record<Dim, number>[] = [];
@@ -482,14 +483,14 @@ function checkQuotaFit(r: Reader, services: ServiceSettings[], database: Resourc
     if (maxUnavailable === 0) extras.push(pod);
   }
   const show = (d: Dim | "pods", v: number) => (d === "pods" ? String(v) : d.endsWith("cpu") ? formatCpu(v) : formatMemory(v));
-  const shown = (d: Dim | "pods") => (d === "pods" ? String(quota.pods) : d === "requests.cpu" ? quota.requestsCpu : d === "requests.memory" ? quota.requestsMemory : d === "limits.cpu" ? quota.limitsCpu : quota.limitsMemory);
   for (const d of ["pods", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"] as const) {
     const extra = d === "pods" ? (extras.length > 0 ? 1 : 0) : Math.max(0, ...extras.map((e) => e[d]));
     const need = steady[d] + extra;
-    if (need > limit[d] + 1e-9) {
+    const limit = parseQuantity(quotaText[d]) ?? Infinity;
+    if (need > limit + 1e-9) {
       r.problems.push(
         `${keys.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(", ")}: ${services.length} service(s) at these replicas and resources, the database` +
-          `${extra > 0 ? " and one pod of headroom for a deploy" : ""} need ${d} ${show(d, need)}, more than the environment's quota of ${shown(d)}`,
+          `${extra > 0 ? " and one pod of headroom for a deploy" : ""} need ${d} ${show(d, need)}, more than the environment's quota of ${quotaText[d]}`,
       );
     }
   }
