@@ -32,6 +32,24 @@ function kubectlJson<T = any>(args: string[]): T {
   return JSON.parse(kubectl([...args, "-o", "json"])) as T;
 }
 
+/** Every process below `pid`, from `ps` (pids only: nothing is matched by name). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const line of spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" }).stdout.split("\n")) {
+    const [p, parent] = line.trim().split(/\s+/).map(Number);
+    if (Number.isInteger(p) && Number.isInteger(parent)) children.set(parent, [...(children.get(parent) ?? []), p]);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
 function configFor(stack: string): Record<string, unknown> {
   if (stack === "cluster") return { apiServerUrl: apiServerUrl(), ciOidcRepository: "acme/shop" };
   if (stack.startsWith("feature-pr-")) return { imageTag: "9b1d3c7" };
@@ -372,8 +390,18 @@ describe("end to end on a local control plane", function () {
       const found = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "deployments", "-n", stack, "--no-headers"], { encoding: "utf8" });
       if (found.status === 0 && found.stdout.trim().split("\n").filter(Boolean).length >= 1) break;
     }
+    // Its plugins (language host, providers) run in their own process groups and outlive a
+    // SIGKILLed engine: note their pids first and stop them too.
+    const plugins = descendants(child.pid!);
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
+    for (const pid of plugins) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
     // The killed process left its lock and pending creates behind: release the lock, drop the
     // pending operations (server-side apply upserts the objects that did get created).
     stacks.pulumi(["cancel", "--yes", "--stack", stack]);
