@@ -250,6 +250,8 @@ const CRON = /^(\S+\s+){4}\S+$/;
 /** Collects problems while reading; every reader returns undefined for absent or bad values. */
 class Reader {
   readonly problems: string[] = [];
+  /** Top-level keys that had a problem. */
+  readonly failed = new Set<string>();
 
   constructor(private readonly raw: Record<string, string>) {}
 
@@ -257,13 +259,17 @@ class Reader {
     return this.raw[key] !== undefined;
   }
 
+  /** A problem with `key` (`a.b.c` paths allowed); the value is shown unless the key is secret. */
   fail(key: string, value: unknown, accepted: string): undefined {
+    if (SECRET_KEYS.has(key.split(".")[0])) return this.failSecret(key, accepted);
+    this.failed.add(key.split(".")[0]);
     this.problems.push(`${CONFIG_NAMESPACE}:${key} = ${show(value)}: ${accepted}`);
     return undefined;
   }
 
   /** A problem with a value that may hold a secret: named, never shown. */
   failSecret(key: string, accepted: string): undefined {
+    this.failed.add(key.split(".")[0]);
     this.problems.push(`${CONFIG_NAMESPACE}:${key} (value not shown: it may be secret): ${accepted}`);
     return undefined;
   }
@@ -456,8 +462,7 @@ function readGroupLists(r: Reader): AccessSettings {
 function checkQuotaFit(r: Reader, services: ServiceSettings[], database: ResourceRequirements, quota: QuotaProfile, maxUnavailable: number) {
   const keys = ["replicas", "resources", "previewServices"].filter((k) => r.has(k));
   // Sizes are only meaningful once the keys that set them are valid.
-  const prefixes = [...keys, "environmentKind"].map((k) => `${CONFIG_NAMESPACE}:${k}`);
-  if (keys.length === 0 || r.problems.some((p) => prefixes.some((x) => p.startsWith(x)))) return;
+  if (keys.length === 0 || [...keys, "environmentKind"].some((k) => r.failed.has(k))) return;
   type Dim = "requests.cpu" | "requests.memory" | "limits.cpu" | "limits.memory";
   const of = (res: ResourceRequirements): Record<Dim, number> => ({
     "requests.cpu": parseQuantity(res.requests.cpu) ?? 0,
@@ -556,69 +561,64 @@ function readReviewers(r: Reader, key: string, value: unknown): { teams: string[
   return { teams: list("teams"), users: list("users") };
 }
 
-const RECEIVER_FIELDS: Record<ReceiverTarget["type"], { required: string[]; optional: string[] }> = {
-  pagerduty: { required: ["routingKey"], optional: [] },
-  slack: { required: ["webhookUrl"], optional: ["channel"] },
-  webhook: { required: ["url"], optional: [] },
+const HTTP_URL = { pattern: /^https?:\/\/[^\s/]+\S*$/, accepted: "an http(s):// URL" };
+/** The fields of each receiver type: whether required, and what a value must look like. */
+const RECEIVER_FIELDS: Record<ReceiverTarget["type"], Record<string, { required: boolean; pattern: RegExp; accepted: string }>> = {
+  pagerduty: {
+    routingKey: { required: true, pattern: /^[A-Za-z0-9]{32}$/, accepted: "a PagerDuty Events API v2 integration key (32 letters and digits)" },
+  },
+  slack: {
+    webhookUrl: { required: true, ...HTTP_URL },
+    channel: { required: false, pattern: /^[#@]?[a-z0-9._-]{1,80}$/, accepted: "a Slack channel such as #staging-alerts" },
+  },
+  webhook: { url: { required: true, ...HTTP_URL } },
 };
 
 /**
  * `alertReceivers`: `{ paging?: target, chat?: target }`, each target `{ type: pagerduty,
- * routingKey }`, `{ type: slack, webhookUrl, channel? }` or `{ type: webhook, url }`. It holds
- * keys and URLs, so problems name the field and never show the value.
+ * routingKey }`, `{ type: slack, webhookUrl, channel? }` or `{ type: webhook, url }`. A secret key
+ * (`SECRET_KEYS`): its problems name the field and never show the value.
  */
 function readAlertReceivers(r: Reader): AlertReceivers {
   const key = "alertReceivers";
   const value = r.json(key);
   if (value === undefined) return {};
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    r.failSecret(key, "an object { paging?, chat? } (set it with `pulumi config set --secret --path`)");
+    r.fail(key, value, "an object { paging?, chat? } (set it with `pulumi config set --secret --path`)");
     return {};
   }
   const result: AlertReceivers = {};
   for (const [name, raw] of Object.entries(value as Record<string, unknown>)) {
     const at = `${key}.${name}`;
     if (name !== "paging" && name !== "chat") {
-      r.failSecret(at, "unknown receiver; receivers are paging (critical alerts) and chat (every other alert)");
+      r.fail(at, raw, "unknown receiver; receivers are paging (critical alerts) and chat (every other alert)");
       continue;
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      r.failSecret(at, "an object with a type (pagerduty, slack or webhook) and its fields");
+      r.fail(at, raw, "an object with a type (pagerduty, slack or webhook) and its fields");
       continue;
     }
     const target = raw as Record<string, unknown>;
-    const type = target.type;
-    if (typeof type !== "string" || !(type in RECEIVER_FIELDS)) {
-      r.failSecret(`${at}.type`, `one of ${Object.keys(RECEIVER_FIELDS).join(", ")}`);
+    if (typeof target.type !== "string" || !Object.hasOwn(RECEIVER_FIELDS, target.type)) {
+      r.fail(`${at}.type`, target.type, `one of ${Object.keys(RECEIVER_FIELDS).join(", ")}`);
       continue;
     }
-    const fields = RECEIVER_FIELDS[type as ReceiverTarget["type"]];
-    let ok = true;
-    const problem = (field: string, accepted: string) => {
-      r.failSecret(`${at}.${field}`, accepted);
-      ok = false;
-    };
+    const fields = RECEIVER_FIELDS[target.type as ReceiverTarget["type"]];
+    const problems = r.problems.length;
     for (const f of Object.keys(target)) {
-      if (f !== "type" && !fields.required.includes(f) && !fields.optional.includes(f)) {
-        problem(f, `unknown field for type ${type}; fields are ${[...fields.required, ...fields.optional].join(", ")}`);
+      if (f !== "type" && !Object.hasOwn(fields, f)) {
+        r.fail(`${at}.${f}`, target[f], `unknown field for type ${target.type}; fields are ${Object.keys(fields).join(", ")}`);
       }
     }
-    for (const f of fields.required) {
-      if (typeof target[f] !== "string" || target[f] === "") problem(f, `required for type ${type}`);
-    }
-    const url = (f: string) => {
+    for (const [f, spec] of Object.entries(fields)) {
       const v = target[f];
-      if (typeof v === "string" && !/^https?:\/\/[^\s/]+\S*$/.test(v)) problem(f, "an http(s):// URL");
-    };
-    if (type === "slack") url("webhookUrl");
-    if (type === "webhook") url("url");
-    if (type === "pagerduty" && typeof target.routingKey === "string" && !/^[A-Za-z0-9]{32}$/.test(target.routingKey)) {
-      problem("routingKey", "a PagerDuty Events API v2 integration key (32 letters and digits)");
+      if (v === undefined || (spec.required && v === "")) {
+        if (spec.required) r.fail(`${at}.${f}`, v, `required for type ${target.type}`);
+      } else if (typeof v !== "string" || !spec.pattern.test(v)) {
+        r.fail(`${at}.${f}`, v, spec.accepted);
+      }
     }
-    if (type === "slack" && target.channel !== undefined && (typeof target.channel !== "string" || !/^[#@]?[a-z0-9._-]{1,80}$/.test(target.channel))) {
-      problem("channel", "a Slack channel such as #staging-alerts");
-    }
-    if (ok) result[name] = target as unknown as ReceiverTarget;
+    if (r.problems.length === problems) result[name] = target as unknown as ReceiverTarget;
   }
   return result;
 }
@@ -862,9 +862,7 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
         const why = (LOCKED_ENVIRONMENTS as readonly string[]).includes(kind)
           ? `; ${kind} may only differ from its peer by ${PARITY_DELTA_KEYS.join(", ")}${kind === "staging" ? ", dataRefresh, basicAuthUser" : ""}`
           : "";
-        const accepted = `not accepted in ${kind} stacks (accepted in: ${scope.join(", ")})${why}`;
-        if (SECRET_KEYS.has(key)) r.failSecret(key, accepted);
-        else r.fail(key, raw[key], accepted);
+        r.fail(key, raw[key], `not accepted in ${kind} stacks (accepted in: ${scope.join(", ")})${why}`);
       }
     }
   }
