@@ -69,15 +69,25 @@ function criticalReceiver(r: AlertReceivers): ReceiverName {
   return r.paging === undefined && r.chat !== undefined ? RECEIVERS.chat : RECEIVERS.paging;
 }
 
-/** The Alertmanager configuration (a plain object: its JSON is the `alertmanager.yaml`). */
-export function alertmanagerConfig(a: AlertRoutingFor): Record<string, unknown> {
+/** One route: which environments' alerts (critical ones only, or all) go to which receiver. */
+interface Route {
+  environments: string[];
+  criticalOnly: boolean;
+  receiver: ReceiverName;
+}
+
+/** The routes, in Alertmanager's order: the first that matches wins; unmatched alerts are silent. */
+function routeTable(a: AlertRoutingFor): Route[] {
   const paging = a.environments.filter((e) => e.severity === "critical").map((e) => e.environment);
   const all = a.environments.map((e) => e.environment);
-  const routes: Record<string, unknown>[] = [];
-  if (paging.length > 0) {
-    routes.push({ receiver: criticalReceiver(a.receivers), matchers: [environmentMatcher(paging), 'severity="critical"'] });
-  }
-  if (all.length > 0) routes.push({ receiver: RECEIVERS.chat, matchers: [environmentMatcher(all)] });
+  return [
+    ...(paging.length > 0 ? [{ environments: paging, criticalOnly: true, receiver: criticalReceiver(a.receivers) }] : []),
+    ...(all.length > 0 ? [{ environments: all, criticalOnly: false, receiver: RECEIVERS.chat }] : []),
+  ];
+}
+
+/** The Alertmanager configuration (a plain object: its JSON is the `alertmanager.yaml`). */
+export function alertmanagerConfig(a: AlertRoutingFor): Record<string, unknown> {
   return {
     route: {
       receiver: RECEIVERS.silent,
@@ -85,7 +95,10 @@ export function alertmanagerConfig(a: AlertRoutingFor): Record<string, unknown> 
       group_wait: "30s",
       group_interval: "5m",
       repeat_interval: "4h",
-      routes,
+      routes: routeTable(a).map((r) => ({
+        receiver: r.receiver,
+        matchers: [environmentMatcher(r.environments), ...(r.criticalOnly ? ['severity="critical"'] : [])],
+      })),
     },
     receivers: [receiver(RECEIVERS.silent, undefined), receiver(RECEIVERS.paging, a.receivers.paging), receiver(RECEIVERS.chat, a.receivers.chat)],
   };
@@ -93,18 +106,16 @@ export function alertmanagerConfig(a: AlertRoutingFor): Record<string, unknown> 
 
 /** One line per route, for the stack outputs (no secret in it). */
 export function routingSummary(a: AlertRoutingFor): string[] {
-  const target = (t: ReceiverTarget | undefined) => (t ? t.type : "not configured: alerts are dropped");
-  const paging = a.environments.filter((e) => e.severity === "critical").map((e) => e.environment);
-  const all = a.environments.map((e) => e.environment);
+  const target = (name: ReceiverName) => {
+    const t = name === RECEIVERS.paging ? a.receivers.paging : name === RECEIVERS.chat ? a.receivers.chat : undefined;
+    return t ? t.type : "not configured: alerts are dropped";
+  };
   return [
-    ...(paging.length > 0
-      ? [
-          criticalReceiver(a.receivers) === RECEIVERS.chat
-            ? `${paging.join(", ")} critical → ${RECEIVERS.chat} (${target(a.receivers.chat)}; paging not configured)`
-            : `${paging.join(", ")} critical → ${RECEIVERS.paging} (${target(a.receivers.paging)})`,
-        ]
-      : []),
-    ...(all.length > 0 ? [`${all.join(", ")} other alerts → ${RECEIVERS.chat} (${target(a.receivers.chat)})`] : []),
+    ...routeTable(a).map((r) => {
+      const which = r.criticalOnly ? "critical" : "other alerts";
+      const fallback = r.criticalOnly && r.receiver !== RECEIVERS.paging ? "; paging not configured" : "";
+      return `${r.environments.join(", ")} ${which} → ${r.receiver} (${target(r.receiver)}${fallback})`;
+    }),
     `everything else → ${RECEIVERS.silent}`,
   ];
 }
