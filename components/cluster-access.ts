@@ -10,6 +10,7 @@ import {
   previewDeployerRules,
   previewDeployerSecretRules,
   ROLE_NAMES,
+  Rule,
 } from "../access";
 import { AccessSettings } from "../config";
 import { baseLabels } from "../labels";
@@ -39,7 +40,8 @@ const RBAC = "rbac.authorization.k8s.io";
  * The preview deployer: a ServiceAccount that creates previews (it runs pull-request code), with no
  * cluster-wide Secret read, fenced to `feature-pr-<N>` namespaces by a ValidatingAdmissionPolicy
  * because RBAC cannot match namespace names. The drift reader: a ServiceAccount that reads every
- * kind the long-lived stacks own, never a Secret, for the nightly drift check. The other admission policies keep previews
+ * kind the long-lived stacks own, never a Secret, for the nightly drift check. The other
+ * admission policies keep previews
  * `restricted`, their hosts under `*.preview.<domain>`, their RoleBindings to the feature roles,
  * and `externalIPs` out of every Service.
  */
@@ -62,25 +64,34 @@ export class ClusterAccess extends pulumi.ComponentResource {
     const labels = baseLabels(args.appName, "cluster");
     const developers = subjects(args.access.developerGroups, args.access.developerUsers);
 
-    this.developerRead = new k8s.rbac.v1.ClusterRole(
-      `${name}-developer-read`,
-      { metadata: { name: ROLE_NAMES.developerRead, labels }, rules: DEVELOPER_READ_RULES },
-      { parent: this },
-    );
-    this.developerReadBinding = new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-developer-read`,
-      {
-        metadata: { name: ROLE_NAMES.developerRead, labels },
-        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: this.developerRead.metadata.name },
-        subjects: developers,
-      },
-      { parent: this },
-    );
-    this.featureDeveloper = new k8s.rbac.v1.ClusterRole(
-      `${name}-feature-developer`,
-      { metadata: { name: ROLE_NAMES.featureDeveloper, labels }, rules: FEATURE_DEVELOPER_RULES },
-      { parent: this },
-    );
+    const clusterRole = (resource: string, roleName: string, rules: Rule[]) =>
+      new k8s.rbac.v1.ClusterRole(`${name}-${resource}`, { metadata: { name: roleName, labels }, rules }, { parent: this });
+    /** Binds a ClusterRole cluster-wide, under the role's own name. */
+    const bindClusterWide = (resource: string, roleName: string, role: k8s.rbac.v1.ClusterRole, subjects: pulumi.Input<k8s.types.input.rbac.v1.Subject>[]) =>
+      new k8s.rbac.v1.ClusterRoleBinding(
+        `${name}-${resource}`,
+        { metadata: { name: roleName, labels }, roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: role.metadata.name }, subjects },
+        { parent: this },
+      );
+    /** A CI identity: a ServiceAccount in the CI namespace with its token and kubeconfig. */
+    const ciIdentity = (resource: string, id: { namespace: string; serviceAccount: string }) =>
+      new ServiceAccountIdentity(
+        `${name}-${resource}`,
+        {
+          namespace: this.ciNamespace.metadata.name,
+          namespaceName: id.namespace,
+          environment: "cluster",
+          appName: args.appName,
+          serviceAccount: id.serviceAccount,
+          server: args.server,
+        },
+        { parent: this },
+      );
+    const serviceAccount = (id: { namespace: string; serviceAccount: string }) => [{ kind: "ServiceAccount", name: id.serviceAccount, namespace: id.namespace }];
+
+    this.developerRead = clusterRole("developer-read", ROLE_NAMES.developerRead, DEVELOPER_READ_RULES);
+    this.developerReadBinding = bindClusterWide("developer-read", ROLE_NAMES.developerRead, this.developerRead, developers);
+    this.featureDeveloper = clusterRole("feature-developer", ROLE_NAMES.featureDeveloper, FEATURE_DEVELOPER_RULES);
 
     this.ciNamespace = new k8s.core.v1.Namespace(
       `${name}-ci-namespace`,
@@ -92,65 +103,14 @@ export class ClusterAccess extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.previewDeployer = new ServiceAccountIdentity(
-      `${name}-preview-deployer`,
-      {
-        namespace: this.ciNamespace.metadata.name,
-        namespaceName: PREVIEW_DEPLOYER.namespace,
-        environment: "cluster",
-        appName: args.appName,
-        serviceAccount: PREVIEW_DEPLOYER.serviceAccount,
-        server: args.server,
-      },
-      { parent: this },
-    );
-    this.previewDeployerRole = new k8s.rbac.v1.ClusterRole(
-      `${name}-preview-deployer`,
-      { metadata: { name: ROLE_NAMES.previewDeployer, labels }, rules: previewDeployerRules() },
-      { parent: this },
-    );
-    this.previewDeployerBinding = new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-preview-deployer`,
-      {
-        metadata: { name: ROLE_NAMES.previewDeployer, labels },
-        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: this.previewDeployerRole.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: PREVIEW_DEPLOYER.serviceAccount, namespace: PREVIEW_DEPLOYER.namespace }],
-      },
-      { parent: this },
-    );
+    this.previewDeployer = ciIdentity("preview-deployer", PREVIEW_DEPLOYER);
+    this.previewDeployerRole = clusterRole("preview-deployer", ROLE_NAMES.previewDeployer, previewDeployerRules());
+    this.previewDeployerBinding = bindClusterWide("preview-deployer", ROLE_NAMES.previewDeployer, this.previewDeployerRole, serviceAccount(PREVIEW_DEPLOYER));
+    this.previewDeployerSecrets = clusterRole("preview-deployer-secrets", ROLE_NAMES.previewDeployerSecrets, previewDeployerSecretRules());
 
-    this.previewDeployerSecrets = new k8s.rbac.v1.ClusterRole(
-      `${name}-preview-deployer-secrets`,
-      { metadata: { name: ROLE_NAMES.previewDeployerSecrets, labels }, rules: previewDeployerSecretRules() },
-      { parent: this },
-    );
-
-    this.driftReader = new ServiceAccountIdentity(
-      `${name}-drift-reader`,
-      {
-        namespace: this.ciNamespace.metadata.name,
-        namespaceName: DRIFT_READER.namespace,
-        environment: "cluster",
-        appName: args.appName,
-        serviceAccount: DRIFT_READER.serviceAccount,
-        server: args.server,
-      },
-      { parent: this },
-    );
-    const driftRole = new k8s.rbac.v1.ClusterRole(
-      `${name}-drift-reader`,
-      { metadata: { name: ROLE_NAMES.driftReader, labels }, rules: driftReaderRules() },
-      { parent: this },
-    );
-    new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-drift-reader`,
-      {
-        metadata: { name: ROLE_NAMES.driftReader, labels },
-        roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: driftRole.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: DRIFT_READER.serviceAccount, namespace: DRIFT_READER.namespace }],
-      },
-      { parent: this },
-    );
+    this.driftReader = ciIdentity("drift-reader", DRIFT_READER);
+    const driftRole = clusterRole("drift-reader", ROLE_NAMES.driftReader, driftReaderRules());
+    bindClusterWide("drift-reader", ROLE_NAMES.driftReader, driftRole, serviceAccount(DRIFT_READER));
 
     const policies = admissionPolicies({
       previewDeployerUser: PREVIEW_DEPLOYER_USER,
