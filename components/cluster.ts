@@ -8,7 +8,7 @@ import { baseLabels, NAMESPACE_NAME_LABEL } from "../labels";
 import { AlertRouting } from "./alert-routing";
 import { ClusterAccess } from "./cluster-access";
 import { EnvironmentsDashboard } from "./environments-dashboard";
-import { GitHubEnvironments } from "./github-environments";
+import { DriftEnvironment, GitHubEnvironments, GitHubEnvironmentSpec } from "./github-environments";
 import { Guardrails } from "./guardrails";
 import { EnvironmentNamespace } from "./namespace";
 
@@ -102,6 +102,8 @@ export class ClusterPlatform extends pulumi.ComponentResource {
       if (deployer) this.kubeconfigs[env.environment] = deployer.kubeconfig;
     }
 
+    // drift.yml checks each long-lived stack nightly from its own GitHub environment.
+    const driftEnvironments = ["cluster", ...s.environments.map((env) => env.environment)].map((stack) => `drift-${stack}` as DriftEnvironment);
     if (s.github.enabled) {
       const provider = new github.Provider(`${name}-github`, { owner: s.github.owner }, { parent: this });
       this.github = new GitHubEnvironments(
@@ -112,34 +114,28 @@ export class ClusterPlatform extends pulumi.ComponentResource {
             // The preview deployer's kubeconfig, for feature-environment.yml's pull_request_target jobs.
             { name: "preview" as const, kubeconfig: this.kubeconfigs.previews },
             ...s.environments.map((env) => ({
-              name: env.environment as "qa" | "staging" | "production",
+              name: env.environment as GitHubEnvironmentSpec["name"],
               namespace: env.environment,
               host: s.hosts[env.environment],
               kubeconfig: this.kubeconfigs[env.environment],
             })),
-            // drift.yml's nightly check of each long-lived stack: the read-only drift identity.
-            ...(["cluster", ...s.environments.map((env) => env.environment)] as ("cluster" | "qa" | "staging" | "production")[]).map(
-              (stack) => ({ name: `drift-${stack}` as const, kubeconfig: this.kubeconfigs.drift }),
-            ),
+            // The read-only drift identity in every drift environment.
+            ...driftEnvironments.map((drift) => ({ name: drift, kubeconfig: this.kubeconfigs.drift })),
           ],
         },
         { parent: this, providers: [provider] },
       );
-      const { preview, ...others } = this.github.secretLocations;
-      const drift = Object.keys(others).filter((k) => k.startsWith("drift-"));
-      for (const k of drift) delete others[k];
-      Object.assign(this.ciCredentials, others, {
-        previews: preview,
-        drift: `GitHub environments ${drift.join(", ")} (secret KUBECONFIG: the read-only drift identity)`,
-      });
+      const where = this.github.secretLocations;
+      for (const env of s.environments) this.ciCredentials[env.environment] = where[env.environment];
+      this.ciCredentials.previews = where.preview;
+      this.ciCredentials.drift = `GitHub environments ${driftEnvironments.join(", ")} (secret KUBECONFIG: the read-only drift identity)`;
     } else {
       for (const env of s.environments) {
         this.ciCredentials[env.environment] = `stack output kubeconfigs.${env.environment} (GitHub integration off: ${s.github.disabledReason})`;
       }
       this.ciCredentials.previews =
         "stack output kubeconfigs.previews (store it as the secret KUBECONFIG of the GitHub environment preview, never as a repository secret)";
-      this.ciCredentials.drift =
-        "stack output kubeconfigs.drift (store it as the secret KUBECONFIG of the GitHub environments drift-cluster, drift-qa, drift-staging, drift-production)";
+      this.ciCredentials.drift = `stack output kubeconfigs.drift (store it as the secret KUBECONFIG of the GitHub environments ${driftEnvironments.join(", ")})`;
     }
     if (s.ciOidcRepository) {
       // Preferred: no stored credential. The token Secret stays as the fallback for clusters

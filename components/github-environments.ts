@@ -1,6 +1,12 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
+import { LONG_LIVED_ENVIRONMENTS } from "../base";
 import { GitHubSettings } from "../config";
+
+/** A long-lived environment. */
+type LongLived = (typeof LONG_LIVED_ENVIRONMENTS)[number];
+/** The GitHub environment of one long-lived stack's nightly drift check. */
+export type DriftEnvironment = `drift-${"cluster" | LongLived}`;
 
 /** One environment as GitHub should gate it. */
 export interface GitHubEnvironmentSpec {
@@ -8,7 +14,7 @@ export interface GitHubEnvironmentSpec {
    * `preview` (every PR's feature stack), `qa`, `staging`, `production`, or `drift-<stack>` (the
    * nightly drift check of one long-lived stack: read-only credential, no reviewers).
    */
-  name: "preview" | "qa" | "staging" | "production" | `drift-${"cluster" | "qa" | "staging" | "production"}`;
+  name: "preview" | LongLived | DriftEnvironment;
   /** The environment's namespace, stored as the variable NAMESPACE (none for previews: one per PR). */
   namespace?: string;
   /** The environment's host, stored as the variable HOST (none for previews). */
@@ -27,8 +33,9 @@ export interface GitHubEnvironmentsArgs {
  * GitHub repository environments that gate the pipeline: staging needs a QA reviewer,
  * production a release approver (self-review prevented, admins cannot bypass); `preview`, `qa`
  * and the `drift-<stack>` environments need no reviewer (a nightly job would wait every night:
- * their credential reads, never writes, and reads no Secret). Every one deploys only from the production branch (`main`): no tags, no
- * other branch, because a workflow on any other ref could read the environment's secrets. Each
+ * their credential reads, never writes, and reads no Secret). Every one deploys only from the
+ * production branch (`main`): no tags, no other branch, because a workflow on any other ref could
+ * read the environment's secrets. Each
  * holds its CI kubeconfig as an environment secret and, except `preview`, its namespace and host
  * as variables. GitHub requires *one* approval from the listed reviewers: it cannot require two.
  */
