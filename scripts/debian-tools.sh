@@ -39,10 +39,10 @@ refresh() {
   [[ $(id -u) -eq 0 ]] || fail "$1; run \`apt-get update\` as root once, then retry"
   say "$1: apt-get update"
   apt-get update -qq >&2 || fail "apt-get update failed: Debian's package index is unreachable"
-  read -r -d '' -a versions < <(candidates && printf '\0') || true
+  mapfile -t versions < <(candidates)
   known || fail "Debian has no candidate for ${packages[*]} (got: ${versions[*]:-nothing})"
 }
-read -r -d '' -a versions < <(candidates && printf '\0') || true
+mapfile -t versions < <(candidates)
 known || refresh "Debian's package lists do not know ${packages[*]}"
 
 # The cache folder of the current candidates, complete when every binary is in it.
@@ -54,8 +54,9 @@ folder() {
 complete() {
   for b in "${binaries[@]}"; do [[ -x "$dir/$b" ]] || return 1; done
 }
-folder
-if ! complete; then
+# Downloads the packages into $work and moves the binaries into $dir, which appears only when
+# complete (a half-unpacked folder is never mistaken for a cached one).
+fetch() {
   mkdir -p "$cache_root/debian-tools"
   work="$(mktemp -d "$cache_root/debian-tools/.fetch.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
@@ -66,21 +67,22 @@ if ! complete; then
     # The lists may name a version the mirror has dropped since (a point or security release).
     refresh "apt-get download ${specs[*]} failed"
     folder
+    if complete; then return; fi
     download || fail "apt-get download ${specs[*]} failed after apt-get update"
   fi
-  if ! complete; then
-    for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
-    mkdir -p "$work/bin"
-    for b in "${binaries[@]}"; do
-      [[ -x "$work/root/usr/bin/$b" ]] || fail "$b is not in the downloaded packages (${specs[*]})"
-      mv "$work/root/usr/bin/$b" "$work/bin/$b"
-    done
-    # A half-unpacked folder is never mistaken for a cached one: it appears only when complete.
-    # Another run may have won the race; its folder is as good as ours.
-    if [[ -d "$dir" ]] && ! complete; then rm -rf "$dir"; fi
-    mv -T "$work/bin" "$dir" 2>/dev/null || complete || fail "cannot move the binaries into $dir"
-  fi
-fi
+  for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
+  mkdir -p "$work/bin"
+  for b in "${binaries[@]}"; do
+    [[ -x "$work/root/usr/bin/$b" ]] || fail "$b is not in the downloaded packages (${specs[*]})"
+    mv "$work/root/usr/bin/$b" "$work/bin/$b"
+  done
+  # Another run may have won the race; its folder is as good as ours.
+  if [[ -d "$dir" ]] && ! complete; then rm -rf "$dir"; fi
+  mv -T "$work/bin" "$dir" 2>/dev/null || complete || fail "cannot move the binaries into $dir"
+}
+
+folder
+complete || fetch
 for b in "${binaries[@]}"; do
   "$dir/$b" --version >/dev/null 2>&1 || fail "$dir/$b does not run"
 done
