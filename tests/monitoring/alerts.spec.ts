@@ -6,9 +6,10 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ALERT_NAMES, AlertingRule, RuleGroup, percent } from "../../monitoring/alerts";
-import { monitoringTools, runTool, scratchDir } from "../support/monitoring-tools";
+import { monitoringTools, runTool } from "../support/monitoring-tools";
 import { ofType, runProgram } from "../support/program";
 
 const RULE_TYPE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
@@ -54,7 +55,7 @@ describe("alerts, evaluated by promtool", function () {
 
   before(async () => {
     promtool = monitoringTools().promtool;
-    dir = scratchDir("alerts");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alerts-"));
     for (const env of ["staging", "production"]) {
       groups[env] = await renderedGroups(env);
       // A JSON document is a YAML document: the file holds exactly the PrometheusRule's spec.

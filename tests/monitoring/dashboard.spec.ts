@@ -6,11 +6,12 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { SERVICE_CATALOGUE } from "../../base";
 import { environmentsDashboard } from "../../monitoring/dashboard";
 import { RuleGroup } from "../../monitoring/alerts";
-import { monitoringTools, runTool, scratchDir } from "../support/monitoring-tools";
+import { monitoringTools, runTool } from "../support/monitoring-tools";
 import { ofType, runProgram } from "../support/program";
 
 interface Panel {
@@ -97,7 +98,7 @@ describe("the environments dashboard", function () {
   });
 
   it("has valid PromQL in every panel (promtool check rules over the queries)", () => {
-    const dir = scratchDir("dashboard");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-"));
     try {
       const rules = targets().map((t, i) => ({ record: `dashboard:query_${i}`, expr: t.expr.split("$namespace").join("production") }));
       fs.writeFileSync(path.join(dir, "dashboard.rules.yaml"), JSON.stringify({ groups: [{ name: "dashboard", rules }] }));

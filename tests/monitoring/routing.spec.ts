@@ -7,11 +7,12 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseSettings } from "../../config";
 import { alertmanagerConfig, routingSummary } from "../../monitoring/routing";
 import { isWireSecret } from "../support/mocks";
-import { monitoringTools, runTool, scratchDir } from "../support/monitoring-tools";
+import { monitoringTools, runTool } from "../support/monitoring-tools";
 import { ofType, resolvedExports, runProgram } from "../support/program";
 
 const RECEIVERS = {
@@ -29,7 +30,7 @@ describe("alert routing, checked by amtool", function () {
 
   before(async () => {
     amtool = monitoringTools().amtool;
-    dir = scratchDir("routing");
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "routing-"));
     const run = await runProgram("cluster", { alertReceivers: RECEIVERS });
     const secret = ofType(run, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "myapp-alertmanager");
     assert.ok(secret, "the cluster stack ships myapp-alertmanager");

@@ -3,8 +3,6 @@
  * packages, unpacked into the cache once), and a runner that keeps their output for the assertion.
  */
 import { spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ROOT } from "./program";
 
@@ -38,9 +36,4 @@ export interface ToolRun {
 export function runTool(binary: string, args: string[], cwd: string): ToolRun {
   const r = spawnSync(binary, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
   return { code: r.status, output: `${r.stdout}${r.stderr}`, stdout: r.stdout };
-}
-
-/** A fresh temporary folder, removed by the caller's `after`. */
-export function scratchDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
 }
