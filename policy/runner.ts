@@ -99,7 +99,7 @@ export function validatePackConfig(config: unknown, rules: readonly PackRule[], 
       }
     }
   }
-  if (problems.length) throw new InputError(`${source}: invalid policy config:\n  ${problems.join("\n  ")}`);
+  if (problems.length) throw new InputError(problems.map((p) => `${source}: invalid policy config: ${p}`).join("\n"));
   return config as PackConfig;
 }
 

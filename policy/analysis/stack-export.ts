@@ -4,7 +4,7 @@
  * state, never from a hand-kept copy.
  */
 import * as fs from "fs";
-import { ResourceLike, stackOf } from "./objects";
+import { ResourceLike } from "./objects";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
@@ -78,28 +78,119 @@ function decodeSecrets(v: unknown): unknown {
   return v;
 }
 
-/** Parses an already-read export document. `source` names it in errors. */
-export function parseStackExport(doc: unknown, source: string): LoadedStack {
-  const d = doc as StackExport;
-  if (d === null || typeof d !== "object" || typeof d.deployment !== "object" || d.deployment === null) {
+/** Deepest nesting accepted in an export: real Kubernetes state stays far below it. */
+export const MAX_EXPORT_DEPTH = 100;
+
+/**
+ * Makes text from an input file safe for one terminal line: control, bidi and other invisible
+ * characters become `\u` escapes, and long text is cut.
+ */
+export function safeText(s: string, max = 200): string {
+  const escaped = s.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}
+
+/** A URN's parts: `urn:pulumi:<stack>::<project>::<qualified type>::<name>`. */
+export interface ParsedUrn {
+  stack: string;
+  project: string;
+  /** The resource's own type (the last `$`-separated part of the qualified type). */
+  type: string;
+  name: string;
+}
+
+/** Parses a Pulumi URN, or returns undefined when it is not one. */
+export function parseUrn(urn: string): ParsedUrn | undefined {
+  const m = /^urn:pulumi:([^:]+(?::[^:]+)*?)::([^:]+(?::[^:]+)*?)::([^:]+(?::[^:]+)*?)::(.+)$/s.exec(urn);
+  if (!m) return undefined;
+  const qualified = m[3];
+  return { stack: m[1], project: m[2], type: qualified.slice(qualified.lastIndexOf("$") + 1), name: m[4] };
+}
+
+/** Throws when `value` nests deeper than `MAX_EXPORT_DEPTH` (checked without recursion). */
+function checkDepth(value: unknown, source: string, where: string): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== "object") continue;
+    if (depth > MAX_EXPORT_DEPTH) {
+      throw new InputError(`${source}: ${where} nests deeper than ${MAX_EXPORT_DEPTH} levels; not a stack export this pack can read`);
+    }
+    for (const e of Array.isArray(v) ? v : Object.values(v)) stack.push([e, depth + 1]);
+  }
+}
+
+const OPTIONAL_FIELDS: [keyof ExportedResource, string][] = [
+  ["inputs", "object"],
+  ["outputs", "object"],
+  ["parent", "string"],
+  ["provider", "string"],
+  ["id", "string"],
+  ["protect", "boolean"],
+  ["custom", "boolean"],
+];
+
+/** Checks one resource of `deployment.resources`; returns its parsed URN. */
+function checkResource(r: unknown, source: string, i: number): ParsedUrn {
+  const where = `deployment.resources[${i}]`;
+  if (r === null || typeof r !== "object" || Array.isArray(r)) throw new InputError(`${source}: ${where} is not an object`);
+  const res = r as Record<string, unknown>;
+  if (typeof res.urn !== "string") throw new InputError(`${source}: ${where} has no string "urn"`);
+  if (typeof res.type !== "string") throw new InputError(`${source}: ${where} has no string "type"`);
+  const urn = parseUrn(res.urn);
+  if (!urn) {
+    throw new InputError(`${source}: ${where}.urn is not a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>): ${JSON.stringify(safeText(res.urn, 80))}`);
+  }
+  if (urn.type !== res.type) {
+    throw new InputError(`${source}: ${where}.type ${JSON.stringify(safeText(res.type, 80))} does not match its URN's type ${JSON.stringify(safeText(urn.type, 80))}`);
+  }
+  for (const [field, want] of OPTIONAL_FIELDS) {
+    const v = res[field];
+    const got = v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+    if (v !== undefined && got !== want) throw new InputError(`${source}: ${where}.${field} must be ${want === "object" ? "an object" : `a ${want}`}, got ${got}`);
+  }
+  checkDepth(res, source, where);
+  return urn;
+}
+
+/**
+ * Checks the shape of an export document (`pulumi stack export`, deployment version 3): the
+ * version, the deployment object, the resources array, every resource's URN, type and fields,
+ * and that all resources belong to one stack. Returns the resources and the stack's name.
+ */
+function checkExport(doc: unknown, source: string): { raw: ExportedResource[]; stack: string } {
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new InputError(`${source}: not a \`pulumi stack export\` document (expected a JSON object)`);
+  }
+  const d = doc as Record<string, unknown>;
+  if (d.version === undefined) throw new InputError(`${source}: not a \`pulumi stack export\` document (no "version")`);
+  if (d.version !== 3) throw new InputError(`${source}: unsupported export version ${safeText(JSON.stringify(d.version) ?? "", 40)} (expected 3)`);
+  const dep = d.deployment;
+  if (dep === null || typeof dep !== "object" || Array.isArray(dep)) {
     throw new InputError(`${source}: not a \`pulumi stack export\` document (no "deployment" object)`);
   }
-  if (d.version !== undefined && d.version !== 3) {
-    throw new InputError(`${source}: unsupported export version ${JSON.stringify(d.version)} (expected 3)`);
-  }
-  const raw = d.deployment.resources ?? [];
-  if (!Array.isArray(raw)) {
-    throw new InputError(`${source}: deployment.resources is not an array`);
-  }
-  const providers = new Map<string, ExportedResource>();
+  const raw = (dep as Record<string, unknown>).resources ?? [];
+  if (!Array.isArray(raw)) throw new InputError(`${source}: deployment.resources is not an array`);
+  let stack = "";
   raw.forEach((r, i) => {
-    if (r === null || typeof r !== "object" || typeof r.urn !== "string" || typeof r.type !== "string") {
-      throw new InputError(`${source}: deployment.resources[${i}] has no string "urn" and "type"`);
+    const urn = checkResource(r, source, i);
+    if (stack === "") stack = urn.stack;
+    else if (urn.stack !== stack) {
+      throw new InputError(`${source}: deployment.resources[${i}] belongs to stack ${JSON.stringify(safeText(urn.stack, 60))}, not ${JSON.stringify(stack)}; an export holds one stack`);
     }
+  });
+  return { raw: raw as ExportedResource[], stack };
+}
+
+/** Parses an already-read export document. `source` names it in errors. */
+export function parseStackExport(doc: unknown, source: string): LoadedStack {
+  const { raw, stack } = checkExport(doc, source);
+  const providers = new Map<string, ExportedResource>();
+  for (const r of raw) {
     if (r.type.startsWith("pulumi:providers:")) {
       providers.set(r.urn, r);
     }
-  });
+  }
   const resources: ResourceLike[] = [];
   for (const r of raw) {
     if (r.type === "pulumi:pulumi:Stack" || r.type.startsWith("pulumi:providers:")) {
@@ -109,7 +200,7 @@ export function parseStackExport(doc: unknown, source: string): LoadedStack {
     // live object, defaults filled in by the API server. Read exports the same way, so a stack in
     // preview and a peer from its export compare like with like.
     const props = decodeSecrets(nonEmpty(r.outputs) ?? r.inputs ?? {}) as Record<string, unknown>;
-    const name = r.urn.slice(r.urn.lastIndexOf("::") + 2);
+    const name = (parseUrn(r.urn) as ParsedUrn).name;
     const res: ResourceLike = { type: r.type, urn: r.urn, name, props, opts: { protect: r.protect === true } };
     if (typeof r.provider === "string") {
       const purn = r.provider.slice(0, r.provider.lastIndexOf("::"));
@@ -118,15 +209,14 @@ export function parseStackExport(doc: unknown, source: string): LoadedStack {
         res.provider = {
           type: p.type,
           urn: p.urn,
-          name: p.urn.slice(p.urn.lastIndexOf("::") + 2),
+          name: (parseUrn(p.urn) as ParsedUrn).name,
           props: decodeSecrets(p.inputs ?? p.outputs ?? {}) as Record<string, unknown>,
         };
       }
     }
     resources.push(res);
   }
-  const first = raw.find((r) => r.urn.startsWith("urn:pulumi:"));
-  return { stack: first ? stackOf(first.urn) : "", source, resources };
+  return { stack, source, resources };
 }
 
 const cache = new Map<string, { mtimeMs: number; size: number; stack: LoadedStack }>();
@@ -137,7 +227,7 @@ export function loadStackExport(file: string): LoadedStack {
   try {
     stat = fs.statSync(file);
   } catch (e) {
-    throw new InputError(`${file}: cannot read stack export (${(e as Error).message})`);
+    throw new InputError(`${file}: cannot read stack export (${ioReason(e)})`);
   }
   const hit = cache.get(file);
   if (hit && hit.mtimeMs === stat.mtimeMs && hit.size === stat.size) {
@@ -152,17 +242,38 @@ function nonEmpty(o: Record<string, unknown> | undefined): Record<string, unknow
   return o && Object.keys(o).length > 0 ? o : undefined;
 }
 
-/** Reads a JSON file; an unreadable or malformed file is an InputError naming the file and what it should be. */
+const IO_REASONS: Record<string, string> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a parent is not a directory",
+};
+
+/** Why a file could not be read, in a few words (the path is already in the message). */
+function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return (code && IO_REASONS[code]) ?? code ?? safeText(String((e as Error).message ?? e), 80);
+}
+
+/** Reads a JSON file; an unreadable, binary or malformed file is an InputError naming the file and what it should be. */
 export function readJsonFile(file: string, what: string): unknown {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new InputError(`${file}: cannot read ${what} (${ioReason(e)})`);
+  }
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError(`${file}: cannot read ${what} (${(e as Error).message})`);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError(`${file}: not a ${what}: the file is not UTF-8 text`);
   }
+  const nul = text.indexOf("\u0000");
+  if (nul >= 0) throw new InputError(`${file}: not a ${what}: the file is binary (NUL byte at offset ${nul})`);
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${file}: not valid JSON for a ${what} (${(e as Error).message})`);
+    throw new InputError(`${file}: not valid JSON for a ${what} (${safeText((e as Error).message, 120)})`);
   }
 }

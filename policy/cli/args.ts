@@ -4,7 +4,7 @@
  */
 import * as path from "path";
 import { stackKind } from "../analysis/objects";
-import { InputError, LoadedStack, loadStackExport } from "../analysis/stack-export";
+import { InputError, LoadedStack, loadStackExport, safeText } from "../analysis/stack-export";
 import { policies } from "../policies";
 import { PackConfig, loadPackConfig } from "../runner";
 
@@ -57,15 +57,21 @@ export function loadInputs(args: CliArgs): { stack: LoadedStack; config: PackCon
   return { stack, config, configFile };
 }
 
-/** Runs `main`, mapping input errors to exit 2 with their message (never a stack trace). */
-export function runCli(main: () => Promise<number>): void {
+/**
+ * Runs `main`, mapping input errors to exit 2 with one `error:` line per problem, every line made
+ * safe for a terminal (never a stack trace, never raw bytes from an input file).
+ */
+export function runCli(main: () => Promise<number>, argv: string[] = process.argv.slice(2)): void {
   main().then(
     (code) => {
       process.exitCode = code;
     },
     (e: unknown) => {
-      const msg = e instanceof InputError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
-      process.stderr.write(`error: ${msg}\n`);
+      const lines =
+        e instanceof InputError
+          ? e.message.split("\n")
+          : [`internal error while checking ${argv.join(" ")}: ${String((e as Error)?.message ?? e).split("\n")[0]}`];
+      for (const line of lines) process.stderr.write(line.startsWith("usage: ") ? `${line}\n` : `error: ${safeText(line, 400)}\n`);
       process.exitCode = 2;
     },
   );

@@ -28,7 +28,7 @@ export async function main(
   }
   const mandatory = result.findings.filter((f) => f.level === "mandatory").length;
   err(
-    `policy:check ${stack.stack} (${stack.resources.length} resources, config ${configFile ?? "pack defaults"}): ` +
+    `policy:check ${stack.stack || "(empty export)"} (${stack.resources.length} resources, config ${configFile ?? "pack defaults"}): ` +
       `${mandatory} mandatory, ${result.findings.length - mandatory} advisory finding(s)`,
   );
   return mandatory > 0 ? 1 : 0;

@@ -129,4 +129,51 @@ describe("policy pack on the program's resource graphs", function () {
     const rs = graphs["feature-pr-142"].filter((r) => !r.type.endsWith(":LimitRange"));
     assert.deepStrictEqual(rulesOf(await mandatory("feature-pr-142", rs)), ["feature-namespace-guardrails"]);
   });
+
+  // A stack export can be well formed and still hold objects of the wrong shape (hand-edited
+  // state, another tool's output). Whatever the pack finds, it must not crash: a crash surfaces
+  // as "internal error" in policy:check and as a failed preview in the engine.
+  const PATHS = [
+    [],
+    ["metadata"],
+    ["metadata", "labels"],
+    ["metadata", "namespace"],
+    ["spec"],
+    ["spec", "template"],
+    ["spec", "template", "spec"],
+    ["spec", "template", "spec", "containers"],
+    ["spec", "podSelector"],
+    ["spec", "ingress"],
+    ["spec", "egress"],
+    ["spec", "selector"],
+    ["spec", "hard"],
+    ["spec", "groups"],
+    ["spec", "jobTemplate"],
+    ["spec", "matchConstraints"],
+    ["rules"],
+    ["subjects"],
+    ["roleRef"],
+    ["data"],
+  ];
+  const JUNK: unknown[] = [null, 42, "x", true, [], {}, [42], [null], { a: 1 }];
+  const set = (o: any, keys: string[], v: unknown): any => {
+    if (keys.length === 0) return v;
+    if (o === null || typeof o !== "object" || Array.isArray(o)) return o;
+    return { ...o, [keys[0]]: set(o[keys[0]], keys.slice(1), v) };
+  };
+  for (const stack of ["cluster", "staging", "feature-pr-142"]) {
+    it(`${stack}: objects of the wrong shape give findings or nothing, never a crash`, async () => {
+      let runs = 0;
+      for (const keys of PATHS) {
+        for (const junk of JUNK) {
+          const mutated = graphs[stack].map((r) => ({ ...r, props: keys.length === 0 && (junk === null || typeof junk !== "object" || Array.isArray(junk)) ? {} : set(r.props, keys, junk) }));
+          await runPack(policies, mutated, configFor(stack)).catch((e: Error) => {
+            assert.fail(`${stack}: ${keys.join(".") || "props"} = ${JSON.stringify(junk)} crashed the pack: ${e.message.split("\n")[0]}`);
+          });
+          runs++;
+        }
+      }
+      assert.strictEqual(runs, PATHS.length * JUNK.length);
+    });
+  }
 });
