@@ -3,6 +3,7 @@
  * the access table and the tests read one definition. Least privilege: explicit groups,
  * resources and verbs; no wildcards anywhere.
  */
+import { PREVIEW_DEPLOYER, serviceAccountUser } from "./policy/conventions";
 
 /** An RBAC PolicyRule. */
 export interface Rule {
@@ -29,10 +30,6 @@ export const ROLE_NAMES = {
   driftReader: "team-drift-reader",
 } as const;
 
-/** The preview deployer's identity: a ServiceAccount in this namespace (cluster stack). */
-export const PREVIEW_DEPLOYER = { namespace: "team-ci", serviceAccount: "preview-deployer" } as const;
-/** The nightly drift check's identity (cluster stack): reads what the long-lived stacks own, never a Secret. */
-export const DRIFT_READER = { namespace: "team-ci", serviceAccount: "drift-reader" } as const;
 
 /** One kind of object, as RBAC names it. */
 export interface ManagedResource {
@@ -219,7 +216,7 @@ export function previewDeployerSecretRules(): Rule[] {
 }
 
 /** The preview deployer's user name, as the API server authenticates it and as the fence matches it. */
-export const PREVIEW_DEPLOYER_USER = `system:serviceaccount:${PREVIEW_DEPLOYER.namespace}:${PREVIEW_DEPLOYER.serviceAccount}`;
+export const PREVIEW_DEPLOYER_USER = serviceAccountUser(PREVIEW_DEPLOYER);
 
 /**
  * The Kubernetes user a GitHub Actions job's OIDC token maps to: `github:<owner/repo>:<environment>`.

@@ -3,22 +3,13 @@
  * kind, the defaults that differ by kind (replicas, autoscaling, quotas, alert severity, …).
  *
  * Staging and production read the *same* profile (`LOCKED_PROFILE`); what may differ between
- * them is only what stack config may set for them (see `PARITY_DELTA_KEYS` in config.ts).
+ * them is only what stack config may set for them (the key table, `KEY_SCOPES` in config.ts).
  */
 import type { AlertPolicy } from "./monitoring/alerts";
+import { CatalogueEntry, DATABASE, EnvironmentKind, SERVICES } from "./policy/conventions";
 
-/** Environment kinds. `cluster` is the stack that owns cluster-scoped objects and guardrails. */
-export const ENVIRONMENT_KINDS = ["feature", "qa", "staging", "production", "cluster"] as const;
-/** One of `ENVIRONMENT_KINDS`. */
-export type EnvironmentKind = (typeof ENVIRONMENT_KINDS)[number];
 /** Kinds that run the application. */
 export type AppKind = Exclude<EnvironmentKind, "cluster">;
-/** Namespaces in which no developer may write, by any path. */
-export const LOCKED_ENVIRONMENTS = ["staging", "production"] as const;
-/** The long-lived application environments whose guardrails the cluster stack owns. */
-export const LONG_LIVED_ENVIRONMENTS = ["qa", "staging", "production"] as const;
-/** The monitoring namespace (Prometheus scrapes every environment from here). */
-export const MONITORING_NAMESPACE = "monitoring";
 
 /** CPU and memory as Kubernetes quantities. */
 export interface ComputeResources {
@@ -62,12 +53,9 @@ const standardResources: ResourceRequirements = {
   limits: { cpu: "1", memory: "512Mi" },
 };
 
-/** The application: the seeds' four services. */
-export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = [
-  {
-    name: "pwa",
-    role: "web",
-    port: 8080,
+/** What the program adds to each catalogue entry (policy/conventions.ts: SERVICES). */
+const SERVICE_DETAILS: Record<string, Omit<ServiceDefinition, "name" | "role" | "port">> = {
+  "pwa": {
     hostPrefix: "",
     migrations: false,
     readOnlyRootFilesystem: true,
@@ -77,10 +65,7 @@ export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = [
     config: { API_BASE_PATH: "/api", CACHE_TTL: "300" },
     usesDatabase: false,
   },
-  {
-    name: "api-gateway",
-    role: "api",
-    port: 8080,
+  "api-gateway": {
     hostPrefix: "api",
     migrations: false,
     readOnlyRootFilesystem: true,
@@ -90,10 +75,7 @@ export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = [
     config: { UPSTREAM_CORE_API: "http://core-api", UPSTREAM_AUTH: "http://auth", RATE_LIMIT_RPS: "50" },
     usesDatabase: false,
   },
-  {
-    name: "core-api",
-    role: "api",
-    port: 8080,
+  "core-api": {
     migrations: true,
     readOnlyRootFilesystem: true,
     readinessPath: "/ready",
@@ -102,10 +84,7 @@ export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = [
     config: { DATABASE_POOL_SIZE: "10", CACHE_TTL: "300" },
     usesDatabase: true,
   },
-  {
-    name: "auth",
-    role: "api",
-    port: 8080,
+  auth: {
     hostPrefix: "auth",
     migrations: true,
     // The auth service writes its signing-key cache to disk.
@@ -116,7 +95,18 @@ export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = [
     config: { SESSION_TTL: "3600", OIDC_ISSUER_PATH: "/auth" },
     usesDatabase: true,
   },
-];
+};
+
+function serviceDefinition(entry: CatalogueEntry): ServiceDefinition {
+  const details = SERVICE_DETAILS[entry.name];
+  if (details === undefined || entry.component === "database") {
+    throw new Error(`base.ts: no SERVICE_DETAILS for catalogue service ${entry.name}`);
+  }
+  return { name: entry.name, role: entry.component, port: entry.port, ...details };
+}
+
+/** The application: the seeds' four services, in the order of the conventions' catalogue. */
+export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = SERVICES.map(serviceDefinition);
 
 /** Quota of one namespace. */
 export interface QuotaProfile {
@@ -218,14 +208,13 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
   production: { ...LOCKED_PROFILE, alerts: { severity: "critical", errorRate: { threshold: 0.05, for: "2m" } }, basicAuth: false, protect: true },
 };
 
-/** Workload names beside the catalogue's services (each becomes `app.kubernetes.io/instance: <name>-<environment>`). */
-export const DATABASE_WORKLOAD = "postgres";
-export const DATA_REFRESH_WORKLOAD = "data-refresh";
+/** The database's workload name (`app.kubernetes.io/instance: postgres-<environment>`). */
+export const DATABASE_WORKLOAD = DATABASE.name;
 
 /** Postgres as every environment runs it. */
 export const DATABASE_DEFAULTS = {
   image: "postgres:17-alpine",
-  port: 5432,
+  port: DATABASE.port,
   storageSize: "10Gi",
   resources: {
     requests: { cpu: "100m", memory: "256Mi" },

@@ -5,23 +5,18 @@
  * problem (key, bad value, what is accepted) before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { AppKind, DATABASE_DEFAULTS, DATABASE_WORKLOAD, JOB_RESOURCES, KIND_PROFILES, KindProfile, QuotaProfile, ResourceRequirements, SERVICE_CATALOGUE, ServiceDefinition } from "./base";
 import {
-  AppKind,
   DATA_REFRESH_WORKLOAD,
-  DATABASE_DEFAULTS,
-  DATABASE_WORKLOAD,
-  JOB_RESOURCES,
+  DEFAULT_APP_NAME,
+  DEFAULT_GROUPS,
   ENVIRONMENT_KINDS,
   EnvironmentKind,
-  KIND_PROFILES,
-  KindProfile,
+  FEATURE_ENVIRONMENT_PATTERN,
+  FEATURE_STACK,
   LOCKED_ENVIRONMENTS,
   LONG_LIVED_ENVIRONMENTS,
-  QuotaProfile,
-  ResourceRequirements,
-  SERVICE_CATALOGUE,
-  ServiceDefinition,
-} from "./base";
+} from "./policy/conventions";
 import type { AlertPolicy } from "./monitoring/alerts";
 import type { DashboardFor } from "./monitoring/dashboard";
 import type { AlertReceivers, AlertRoutingFor, ReceiverTarget } from "./monitoring/routing";
@@ -29,12 +24,6 @@ import { formatCpu, formatMemory, parseQuantity } from "./quantity";
 
 /** The config namespace (the Pulumi project name). */
 export const CONFIG_NAMESPACE = "team-environments";
-
-/**
- * The keys a staging or production stack may set: the explicit per-environment deltas that keep
- * the two environments identical by construction. Anything else is rejected in those stacks.
- */
-export const PARITY_DELTA_KEYS = ["imageTag", "hosts", "secretRefs", "autoscaling", "kubeContext"] as const;
 
 /** Raised for invalid stack config; a RunError, so Pulumi prints the message without a stack trace. */
 export class ConfigError extends pulumi.RunError {
@@ -197,7 +186,11 @@ export type Settings =
   | { kind: "cluster"; stack: string; kubeContext?: string; cluster: ClusterSettings }
   | { kind: AppKind; stack: string; kubeContext?: string; app: AppSettings };
 
-/** Every key this program reads, with the kinds of stack that may set it. */
+/**
+ * Every key this program reads, with the kinds of stack that may set it. What staging and
+ * production accept here are their explicit deltas: the keys that keep the two environments
+ * identical by construction. Anything else is refused in those stacks.
+ */
 const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
   environmentKind: "all",
   appName: "all",
@@ -229,10 +222,6 @@ const KEY_SCOPES: Record<string, readonly EnvironmentKind[] | "all"> = {
   quotas: ["cluster"],
 };
 
-/** A preview's name (stack and namespace) as a regular-expression source: `feature-pr-<PR number>`. */
-export const FEATURE_ENVIRONMENT_PATTERN = "feature-pr-[1-9][0-9]{0,8}";
-/** The same, anchored, capturing the pull-request number. */
-const FEATURE_STACK = new RegExp(`^${FEATURE_ENVIRONMENT_PATTERN.replace("feature-pr-", "feature-pr-(")})$`);
 /** The longest workload name: `<name>-<environment>` is a label value (at most 63 characters). */
 const LONGEST_WORKLOAD = [...SERVICE_CATALOGUE.map((s) => s.name), DATABASE_WORKLOAD, DATA_REFRESH_WORKLOAD].reduce((a, b) => (b.length > a.length ? b : a));
 /** The longest name an app stack (= its namespace) may have. */
@@ -356,20 +345,19 @@ function isService(name: string): boolean {
   return SERVICE_CATALOGUE.some((s) => s.name === name);
 }
 
+/** The keys a locked stack may set beyond those every stack accepts: its parity deltas. */
+export function parityDeltaKeys(kind: EnvironmentKind): string[] {
+  return Object.entries(KEY_SCOPES)
+    .filter(([key, scope]) => scope !== "all" && scope.includes(kind) && key !== "environmentKind")
+    .map(([key]) => key);
+}
+
 /** The environment kind a stack name implies, if any. */
 export function kindOfStack(stack: string): EnvironmentKind | undefined {
   if (FEATURE_STACK.test(stack)) return "feature";
   return (ENVIRONMENT_KINDS as readonly string[]).includes(stack) && stack !== "feature"
     ? (stack as EnvironmentKind)
     : undefined;
-}
-
-/** The stack (and namespace) name of a pull request's preview: the one derivation everything uses. */
-export function featureStackName(pullRequest: number): string {
-  if (!Number.isInteger(pullRequest) || pullRequest < 1) {
-    throw new Error(`pull request number must be a positive integer, got ${show(pullRequest)}`);
-  }
-  return `feature-pr-${pullRequest}`;
 }
 
 /** The base host of an environment: `pr-142.preview.<domain>`, `qa.<domain>`, `staging.<domain>`, `<domain>`. */
@@ -446,9 +434,9 @@ function readAutoscaling(r: Reader, base: AutoscalingSettings): AutoscalingSetti
 function readGroupLists(r: Reader): AccessSettings {
   const accepted = "a list of RBAC subject names without spaces";
   return {
-    developerGroups: r.stringList("developerGroups", SUBJECT_NAME, accepted) ?? ["developers"],
+    developerGroups: r.stringList("developerGroups", SUBJECT_NAME, accepted) ?? [...DEFAULT_GROUPS.developers],
     developerUsers: r.stringList("developerUsers", SUBJECT_NAME, accepted) ?? [],
-    qaGroups: r.stringList("qaGroups", SUBJECT_NAME, accepted) ?? ["qa-engineers"],
+    qaGroups: r.stringList("qaGroups", SUBJECT_NAME, accepted) ?? [...DEFAULT_GROUPS.qa],
     qaUsers: r.stringList("qaUsers", SUBJECT_NAME, accepted) ?? [],
   };
 }
@@ -860,7 +848,7 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
         r.failSecret(key, `unknown key; known keys are ${Object.keys(KEY_SCOPES).join(", ")}`);
       } else if (scope !== "all" && !scope.includes(kind)) {
         const why = (LOCKED_ENVIRONMENTS as readonly string[]).includes(kind)
-          ? `; ${kind} may only differ from its peer by ${PARITY_DELTA_KEYS.join(", ")}${kind === "staging" ? ", dataRefresh, basicAuthUser" : ""}`
+          ? `; ${kind} may only differ from its peer by ${parityDeltaKeys(kind).join(", ")}`
           : "";
         r.fail(key, raw[key], `not accepted in ${kind} stacks (accepted in: ${scope.join(", ")})${why}`);
       }
@@ -868,7 +856,7 @@ export function parseSettings(stack: string, raw: Record<string, string>): Setti
   }
 
   const common: Common = {
-    appName: r.string("appName", DNS_LABEL, "a lower-case DNS label such as myapp") ?? "myapp",
+    appName: r.string("appName", DNS_LABEL, "a lower-case DNS label such as myapp") ?? DEFAULT_APP_NAME,
     domain: r.string("domain", DNS_NAME, "a lower-case DNS domain such as yourteam.dev") ?? "yourteam.dev",
     imageRegistry:
       r.string("imageRegistry", IMAGE_REPOSITORY, "an image repository prefix such as ghcr.io/yourorg/myapp") ??

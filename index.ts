@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ClusterPlatform } from "./components/cluster";
 import { Environment } from "./components/environment";
 import { loadSettings } from "./config";
+import { CI_NAMESPACE, MONITORING_NAMESPACE } from "./policy/conventions";
 
 const settings = loadSettings();
 
@@ -24,7 +25,7 @@ let outputs: Record<string, unknown>;
 if (settings.kind === "cluster") {
   const platform = new ClusterPlatform("cluster", { settings: settings.cluster }, opts);
   outputs = {
-    namespaces: ["monitoring", "team-ci", ...settings.cluster.environments.map((e) => e.environment)],
+    namespaces: [MONITORING_NAMESPACE, CI_NAMESPACE, ...settings.cluster.environments.map((e) => e.environment)],
     ciCredentials: platform.ciCredentials,
     kubeconfigs: platform.kubeconfigs,
     alertRoutes: platform.alertRouting.routes,

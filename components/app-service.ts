@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_RESOURCES } from "../base";
 import { IngressSettings, ServiceSettings } from "../config";
-import { baseLabels, selectorLabels, workloadLabels } from "../labels";
+import { baseLabels, selectorLabels, workloadLabels } from "../policy/conventions";
 import { containerSecurityContext, podSecurityContext, resourceBlock, shortHash } from "../workload";
 
 /** Arguments of {@link AppService}. */

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { AppSettings } from "../config";
-import { baseLabels } from "../labels";
+import { baseLabels } from "../policy/conventions";
 import { AppService } from "./app-service";
 import { Autoscaler } from "./hpa";
 import { DisruptionBudget } from "./pdb";

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Rule } from "../access";
 import { buildKubeconfig } from "../kubeconfig";
-import { baseLabels } from "../labels";
+import { baseLabels } from "../policy/conventions";
 
 /** Arguments of {@link ServiceAccountIdentity}. */
 export interface ServiceAccountIdentityArgs {

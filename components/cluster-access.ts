@@ -2,10 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
   DEVELOPER_READ_RULES,
-  DRIFT_READER,
   driftReaderRules,
   FEATURE_DEVELOPER_RULES,
-  PREVIEW_DEPLOYER,
   PREVIEW_DEPLOYER_USER,
   previewDeployerRules,
   previewDeployerSecretRules,
@@ -13,7 +11,7 @@ import {
   Rule,
 } from "../access";
 import { AccessSettings } from "../config";
-import { baseLabels } from "../labels";
+import { baseLabels, DRIFT_READER, LABEL, PREVIEW_DEPLOYER } from "../policy/conventions";
 import { admissionPolicies } from "../policy/analysis/fences";
 import { ServiceAccountIdentity } from "./ci-deployer";
 import { subjects } from "./environment-access";
@@ -98,7 +96,7 @@ export class ClusterAccess extends pulumi.ComponentResource {
       {
         metadata: {
           name: PREVIEW_DEPLOYER.namespace,
-          labels: { ...labels, "pod-security.kubernetes.io/enforce": "restricted" },
+          labels: { ...labels, [LABEL.podSecurityEnforce]: "restricted" },
         },
       },
       { parent: this },

@@ -1,10 +1,9 @@
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MONITORING_NAMESPACE } from "../base";
 import { ciOidcUser } from "../access";
 import { ClusterSettings } from "../config";
-import { baseLabels, NAMESPACE_NAME_LABEL } from "../labels";
+import { baseLabels, MONITORING_NAMESPACE, PLATFORM_PODS, platformPeer } from "../policy/conventions";
 import { AlertRouting } from "./alert-routing";
 import { ClusterAccess } from "./cluster-access";
 import { EnvironmentsDashboard } from "./environments-dashboard";
@@ -58,7 +57,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
       {
         metadata: { name: "allow-prometheus-egress", namespace: this.monitoring.name, labels },
         spec: {
-          podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+          podSelector: { matchLabels: { ...PLATFORM_PODS.prometheus.labels } },
           policyTypes: ["Egress"],
           // Prometheus scrapes every namespace and asks the API server for targets.
           egress: [{ to: [{ namespaceSelector: {} }] }, { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }],
@@ -75,8 +74,8 @@ export class ClusterPlatform extends pulumi.ComponentResource {
           policyTypes: ["Egress"],
           egress: [
             {
-              to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-              ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+              to: [platformPeer(PLATFORM_PODS.dns)],
+              ports: [{ protocol: "UDP", port: PLATFORM_PODS.dns.port }, { protocol: "TCP", port: PLATFORM_PODS.dns.port }],
             },
           ],
         },

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DATA_REFRESH_WORKLOAD, JOB_RESOURCES } from "../base";
+import { JOB_RESOURCES } from "../base";
 import { DataRefreshSettings } from "../config";
-import { workloadLabels } from "../labels";
+import { DATA_REFRESH_WORKLOAD, workloadLabels } from "../policy/conventions";
 import { containerSecurityContext, podSecurityContext, resourceBlock } from "../workload";
 
 /** Arguments of {@link DataRefresh}. */

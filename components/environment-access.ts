@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ciOidcUser, deployerRules, PREVIEW_DEPLOYER, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
+import { ciOidcUser, deployerRules, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
 import { AccessSettings } from "../config";
-import { baseLabels } from "../labels";
+import { baseLabels, DEPLOYER_SERVICE_ACCOUNT, PREVIEW_DEPLOYER } from "../policy/conventions";
 import { ServiceAccountIdentity } from "./ci-deployer";
 
 /** Arguments of {@link EnvironmentAccess}. */
@@ -92,7 +92,7 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
           namespaceName: args.environment,
           environment: args.environment,
           appName: args.appName,
-          serviceAccount: ROLE_NAMES.deployer,
+          serviceAccount: DEPLOYER_SERVICE_ACCOUNT,
           rules: deployerRules(),
           server: args.server,
         },

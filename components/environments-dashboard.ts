@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MONITORING_NAMESPACE } from "../base";
-import { baseLabels } from "../labels";
+import { baseLabels, MONITORING_NAMESPACE } from "../policy/conventions";
 import { DashboardFor, GRAFANA_DASHBOARD_LABEL, environmentsDashboard } from "../monitoring/dashboard";
 
 /** Arguments of {@link EnvironmentsDashboard}. */

@@ -1,6 +1,6 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
-import { LONG_LIVED_ENVIRONMENTS } from "../base";
+import { LONG_LIVED_ENVIRONMENTS } from "../policy/conventions";
 import { GitHubSettings } from "../config";
 
 /** A long-lived environment. */

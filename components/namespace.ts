@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { baseLabels, ENVIRONMENT_LABEL, KIND_LABEL } from "../labels";
+import { baseLabels, LABEL, NAMESPACE_KINDS } from "../policy/conventions";
 
 /** Arguments of {@link EnvironmentNamespace}. */
 export interface EnvironmentNamespaceArgs {
   /** Namespace name, which is the environment name (`staging`, `feature-pr-142`). */
   environment: string;
   /** Environment kind, written to the `team-environments.dev/kind` label NetworkPolicies select on. */
-  kind: "feature" | "qa" | "staging" | "production" | "monitoring";
+  kind: (typeof NAMESPACE_KINDS)[number];
   appName: string;
   /** Pod Security Admission level enforced in the namespace. Default: `restricted`. */
   podSecurity?: "restricted" | "baseline";
@@ -32,12 +32,12 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
           name: args.environment,
           labels: {
             ...baseLabels(args.appName, args.environment),
-            [ENVIRONMENT_LABEL]: args.environment,
-            [KIND_LABEL]: args.kind,
-            "pod-security.kubernetes.io/enforce": level,
-            "pod-security.kubernetes.io/enforce-version": "latest",
-            "pod-security.kubernetes.io/audit": "restricted",
-            "pod-security.kubernetes.io/warn": "restricted",
+            [LABEL.environment]: args.environment,
+            [LABEL.kind]: args.kind,
+            [LABEL.podSecurityEnforce]: level,
+            [LABEL.podSecurityEnforceVersion]: "latest",
+            [LABEL.podSecurityAudit]: "restricted",
+            [LABEL.podSecurityWarn]: "restricted",
           },
         },
       },

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MONITORING_NAMESPACE, SERVICE_CATALOGUE } from "../base";
+import { SERVICE_CATALOGUE } from "../base";
 import { GuardrailSettings } from "../config";
-import { baseLabels, KIND_LABEL, NAMESPACE_NAME_LABEL } from "../labels";
+import { baseLabels, LABEL, PLATFORM_PODS, platformPeer } from "../policy/conventions";
 
 /** Arguments of {@link NetworkIsolation}. */
 export interface NetworkIsolationArgs {
@@ -28,10 +28,10 @@ export class NetworkIsolation extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkIsolationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:NetworkIsolation", name, {}, opts);
     const g = args.guardrails;
-    const app = { matchLabels: { "app.kubernetes.io/part-of": args.appName } };
+    const app = { matchLabels: { [LABEL.partOf]: args.appName } };
     const servingPods = {
-      matchLabels: { "app.kubernetes.io/part-of": args.appName },
-      matchExpressions: [{ key: "app.kubernetes.io/component", operator: "In", values: ["web", "api"] }],
+      matchLabels: { [LABEL.partOf]: args.appName },
+      matchExpressions: [{ key: LABEL.component, operator: "In", values: ["web", "api"] }],
     };
     const exposed = SERVICE_CATALOGUE.filter((s) => s.hostPrefix !== undefined).map((s) => s.name);
     const appPorts = g.appPorts.map(tcp);
@@ -43,15 +43,10 @@ export class NetworkIsolation extends pulumi.ComponentResource {
         policyTypes: ["Egress"],
         egress: [
           {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
-                podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-              },
-            ],
+            to: [platformPeer(PLATFORM_PODS.dns)],
             ports: [
-              { protocol: "UDP", port: 53 },
-              { protocol: "TCP", port: 53 },
+              { protocol: "UDP", port: PLATFORM_PODS.dns.port },
+              { protocol: "TCP", port: PLATFORM_PODS.dns.port },
             ],
           },
         ],
@@ -65,17 +60,12 @@ export class NetworkIsolation extends pulumi.ComponentResource {
       "allow-ingress-controller": {
         podSelector: {
           matchLabels: app.matchLabels,
-          matchExpressions: [{ key: "app.kubernetes.io/name", operator: "In", values: exposed }],
+          matchExpressions: [{ key: LABEL.name, operator: "In", values: exposed }],
         },
         policyTypes: ["Ingress"],
         ingress: [
           {
-            from: [
-              {
-                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } },
-                podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
-              },
-            ],
+            from: [platformPeer(PLATFORM_PODS.ingress)],
             ports: g.ingressPorts.map(tcp),
           },
         ],
@@ -85,12 +75,7 @@ export class NetworkIsolation extends pulumi.ComponentResource {
         policyTypes: ["Ingress"],
         ingress: [
           {
-            from: [
-              {
-                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: MONITORING_NAMESPACE } },
-                podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
-              },
-            ],
+            from: [platformPeer(PLATFORM_PODS.prometheus)],
             ports: appPorts,
           },
         ],
@@ -102,7 +87,7 @@ export class NetworkIsolation extends pulumi.ComponentResource {
         policyTypes: ["Egress"],
         egress: [
           {
-            to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "qa" } }, podSelector: servingPods }],
+            to: [{ namespaceSelector: { matchLabels: { [LABEL.namespaceName]: "qa" } }, podSelector: servingPods }],
             ports: appPorts,
           },
         ],
@@ -112,12 +97,12 @@ export class NetworkIsolation extends pulumi.ComponentResource {
       rules["allow-ingress-from-previews"] = {
         podSelector: servingPods,
         policyTypes: ["Ingress"],
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { [KIND_LABEL]: "feature" } } }], ports: appPorts }],
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { [LABEL.kind]: "feature" } } }], ports: appPorts }],
       };
     }
     if (g.dataRefreshEgress) {
       rules["allow-data-refresh-egress"] = {
-        podSelector: { matchLabels: { ...app.matchLabels, "app.kubernetes.io/component": "data-refresh" } },
+        podSelector: { matchLabels: { ...app.matchLabels, [LABEL.component]: "data-refresh" } },
         policyTypes: ["Egress"],
         egress: [
           {

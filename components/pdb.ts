@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { baseLabels } from "../labels";
+import { baseLabels } from "../policy/conventions";
 
 /** Arguments of {@link DisruptionBudget}. */
 export interface DisruptionBudgetArgs {

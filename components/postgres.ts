@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { DATABASE_WORKLOAD } from "../base";
 import { DatabaseSettings } from "../config";
-import { selectorLabels, workloadLabels } from "../labels";
+import { selectorLabels, workloadLabels } from "../policy/conventions";
 import { containerSecurityContext, podSecurityContext, resourceBlock } from "../workload";
 
 /** Arguments of {@link Postgres}. */

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { QuotaProfile } from "../base";
-import { baseLabels } from "../labels";
+import { baseLabels } from "../policy/conventions";
 
 /** Arguments of {@link Quota}. */
 export interface QuotaArgs {

@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { ConfigError, featureStackName, kindOfStack, MAX_ENVIRONMENT_NAME, parseSettings, Settings } from "../config";
+import { ConfigError, kindOfStack, MAX_ENVIRONMENT_NAME, parseSettings, Settings } from "../config";
+import { featureStackName } from "../policy/conventions";
 import { RunError } from "@pulumi/pulumi";
 import { stackConfig, tryRunProgram } from "./support/program";
 

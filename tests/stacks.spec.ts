@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ENVIRONMENT_LABEL, KIND_LABEL } from "../labels";
+import { LABEL } from "../policy/conventions";
 import { ALERT_NAMES } from "../monitoring/alerts";
 import { isWireSecret } from "./support/mocks";
 import { find, ofType, ProgramRun, resolvedExports, runProgram } from "./support/program";
@@ -51,7 +51,7 @@ describe("stacks", function () {
           const labels = r.inputs.metadata?.labels ?? {};
           assert.strictEqual(labels["app.kubernetes.io/managed-by"], "pulumi", `${r.type} ${r.name}`);
           assert.strictEqual(labels["app.kubernetes.io/part-of"], "myapp", `${r.type} ${r.name}`);
-          assert.ok(labels[ENVIRONMENT_LABEL], `${r.type} ${r.name} has no environment label`);
+          assert.ok(labels[LABEL.environment], `${r.type} ${r.name} has no environment label`);
         }
       });
 
@@ -127,7 +127,7 @@ describe("stacks", function () {
       const run = await stack("feature-pr-142");
       const ns = find(run, T.namespace, "feature-pr-142");
       assert.strictEqual(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
-      assert.strictEqual(ns.inputs.metadata.labels[KIND_LABEL], "feature");
+      assert.strictEqual(ns.inputs.metadata.labels[LABEL.kind], "feature");
       assert.strictEqual(ns.protect, false);
       const quota = find(run, T.quota, "environment-quota", "feature-pr-142");
       assert.strictEqual(quota.inputs.spec.hard["limits.cpu"], "2");
@@ -284,7 +284,7 @@ describe("stacks", function () {
       for (const ns of ["qa", "staging", "production", "monitoring", "team-ci"]) find(run, T.namespace, ns);
       assert.ok(find(run, T.namespace, "production").protect);
       assert.ok(!find(run, T.namespace, "staging").protect);
-      assert.strictEqual(find(run, T.namespace, "monitoring").inputs.metadata.labels[KIND_LABEL], "monitoring");
+      assert.strictEqual(find(run, T.namespace, "monitoring").inputs.metadata.labels[LABEL.kind], "monitoring");
     });
 
     it("gives production headroom over a preview and every environment a default-deny policy", async () => {

@@ -10,23 +10,24 @@
  *
  * Pure TypeScript: no Pulumi imports, so the program and the pack can both load it.
  */
+import { FEATURE_ENVIRONMENT_PATTERN, LABEL } from "../conventions";
 import { ResourceLike, isKind } from "./objects";
 import { isUnknown, plain, str } from "./values";
 
 /** Names of feature namespaces (= feature stacks): `feature-pr-<N>`, N a PR number without leading zero. */
-export const FEATURE_NAMESPACE_PATTERN = "^feature-pr-[1-9][0-9]{0,8}$";
+export const FEATURE_NAMESPACE_PATTERN = `^${FEATURE_ENVIRONMENT_PATTERN}$`;
 
 /** Labels the fences read on feature namespaces. */
-const KIND_LABEL = "team-environments.dev/kind";
-const PSA_ENFORCE = "pod-security.kubernetes.io/enforce";
-const PSA_ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version";
+const KIND_LABEL = LABEL.kind;
+const PSA_ENFORCE = LABEL.podSecurityEnforce;
+const PSA_ENFORCE_VERSION = LABEL.podSecurityEnforceVersion;
 
 /**
  * Labels of a feature namespace nobody in the preview can change: its name (set by the API
  * server) and those `team-feature-namespace-labels` pins. Every other label is the preview's choice.
  */
 export function featurePinnedLabels(ns: string): Record<string, string> {
-  return { "kubernetes.io/metadata.name": ns, [KIND_LABEL]: "feature", [PSA_ENFORCE]: "restricted" };
+  return { [LABEL.namespaceName]: ns, [KIND_LABEL]: "feature", [PSA_ENFORCE]: "restricted" };
 }
 
 /** One ValidatingAdmissionPolicy (and its Deny binding, which carries the same name). */

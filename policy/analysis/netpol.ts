@@ -12,6 +12,7 @@
  * policies are not in view are open (the conservative reading); a pair of namespaces neither of
  * whose policies is in view is not judged.
  */
+import { CatalogueEntry, DATABASE, DEFAULT_APP_NAME, LABEL, LOCKED_ENVIRONMENTS, PLATFORM_PODS, SERVICES, workloadLabels } from "../conventions";
 import { featurePinnedLabels } from "./fences";
 import { NamespaceInfo, ResourceLike, isKind, namespaceKind, namespacesInView, objectName, podTemplateOf, EnvKind } from "./objects";
 import { Selector, isEmptySelector, matches, readSelector, satisfiable } from "./selectors";
@@ -78,26 +79,24 @@ export interface NetOptions {
   appName?: string;
 }
 
+/** Namespace kinds that run the application. */
+const APP_KINDS = ["feature", "qa", "staging", "production"] as const;
+
 /** Defaults of {@link NetOptions}. */
 export const NET_DEFAULTS: Required<NetOptions> = {
   podCidr: "10.42.0.0/16",
-  dnsNamespace: "kube-system",
-  dnsPodLabels: { "k8s-app": "kube-dns" },
-  defaultDenyKinds: ["feature", "qa", "staging", "production"],
+  dnsNamespace: PLATFORM_PODS.dns.namespace,
+  dnsPodLabels: { ...PLATFORM_PODS.dns.labels },
+  defaultDenyKinds: [...APP_KINDS],
   untrustedKinds: ["feature", "qa"],
-  protectedKinds: ["staging", "production"],
-  lockedNamespaces: ["staging", "production"],
-  appName: "myapp",
+  protectedKinds: [...LOCKED_ENVIRONMENTS],
+  lockedNamespaces: [...LOCKED_ENVIRONMENTS],
+  appName: DEFAULT_APP_NAME,
 };
 
-/** The base service catalogue of conventions.md, for namespaces whose pods are not in view. */
-export const CATALOGUE: { name: string; component: string; port: number }[] = [
-  { name: "pwa", component: "web", port: 8080 },
-  { name: "api-gateway", component: "api", port: 8080 },
-  { name: "core-api", component: "api", port: 8080 },
-  { name: "auth", component: "api", port: 8080 },
-  { name: "postgres", component: "database", port: 5432 },
-];
+/** The conventions' catalogue and database, for namespaces whose pods are not in view. */
+export const CATALOGUE: readonly CatalogueEntry[] = [...SERVICES, DATABASE];
+
 
 function readPeer(p: unknown): Peer {
   const peer: Peer = { unknown: isUnknown(p) };
@@ -184,15 +183,8 @@ export interface NetModel {
   notes: { message: string; urn: string }[];
 }
 
-function labelsFor(ns: string, svc: { name: string; component: string }, appName: string): Record<string, string> {
-  return {
-    "app.kubernetes.io/name": svc.name,
-    "app.kubernetes.io/instance": `${svc.name}-${ns}`,
-    "app.kubernetes.io/component": svc.component,
-    "app.kubernetes.io/part-of": appName,
-    "app.kubernetes.io/managed-by": "pulumi",
-    "team-environments.dev/environment": ns,
-  };
+function labelsFor(ns: string, svc: CatalogueEntry, appName: string): Record<string, string> {
+  return workloadLabels({ appName, environment: ns, name: svc.name, component: svc.component });
 }
 
 /** Builds the model: namespaces, policies, pods (real ones, else synthesised from conventions). */
@@ -208,11 +200,11 @@ export function readNetwork(resources: readonly ResourceLike[], options: NetOpti
   const ensureNs = (name: string) => {
     if (!namespaces.has(name)) {
       const kind: EnvKind = namespaceKind(name);
-      const labels: Record<string, string> = { "kubernetes.io/metadata.name": name };
+      const labels: Record<string, string> = { [LABEL.namespaceName]: name };
       if (kind !== "other") {
-        // Labels conventions.md promises every environment namespace carries.
-        labels["team-environments.dev/environment"] = name;
-        labels["team-environments.dev/kind"] = kind;
+        // Labels the conventions promise every environment namespace carries.
+        labels[LABEL.environment] = name;
+        labels[LABEL.kind] = kind;
       }
       namespaces.set(name, { name, kind, labels });
     }
@@ -270,7 +262,7 @@ export function readNetwork(resources: readonly ResourceLike[], options: NetOpti
           }
         }
       }
-      const comp = isUnknown(t.labels) ? undefined : t.labels["app.kubernetes.io/component"];
+      const comp = isUnknown(t.labels) ? undefined : t.labels[LABEL.component];
       pods.push({
         namespace: t.namespace,
         labels: t.labels,
@@ -288,7 +280,7 @@ export function readNetwork(resources: readonly ResourceLike[], options: NetOpti
   // Namespaces in view without pods in view get the conventional catalogue.
   const withPods = new Set(pods.map((p) => p.namespace));
   for (const info of namespaces.values()) {
-    if (withPods.has(info.name) || !["feature", "qa", "staging", "production"].includes(info.kind)) continue;
+    if (withPods.has(info.name) || !(APP_KINDS as readonly string[]).includes(info.kind)) continue;
     for (const svc of CATALOGUE) {
       pods.push({
         namespace: info.name,
@@ -388,10 +380,10 @@ export class Network {
     if (!peer.podSelector && !peer.namespaceSelector) return true;
     if (peer.namespaceSelector) {
       const info = this.model.namespaces.get(pod.namespace);
-      const labels = info ? info.labels : { "kubernetes.io/metadata.name": pod.namespace };
+      const labels = info ? info.labels : { [LABEL.namespaceName]: pod.namespace };
       // A preview's own code (its deployer) may set any label on its namespace except those the
       // API server and the admission policies pin: a selector on any other label admits it.
-      if (pod.adversarial && namespaceKind(pod.namespace) === "feature") {
+      if (pod.adversarial && (info?.kind ?? namespaceKind(pod.namespace)) === "feature") {
         if (!selectableWith(peer.namespaceSelector, featurePinnedLabels(pod.namespace))) return false;
       } else if (!matches(peer.namespaceSelector, labels, true)) return false;
     } else if (pod.namespace !== policyNs) {
@@ -516,16 +508,12 @@ export function evaluateNetwork(input: NetModel, options: NetOptions = {}): NetF
   });
   const sources = [...model.namespaces.values()].filter((n) => o.untrustedKinds.includes(n.kind)).map((n) => n.name);
   // Feature namespaces of other stacks exist on the cluster too: judge one prototype of them.
-  if (!sources.some((s) => namespaceKind(s) === "feature") && o.untrustedKinds.includes("feature")) {
+  if (!sources.some((s) => model.namespaces.get(s)?.kind === "feature") && o.untrustedKinds.includes("feature")) {
     const proto = "feature-pr-0";
     model.namespaces.set(proto, {
       name: proto,
       kind: "feature",
-      labels: {
-        "kubernetes.io/metadata.name": proto,
-        "team-environments.dev/environment": proto,
-        "team-environments.dev/kind": "feature",
-      },
+      labels: { [LABEL.namespaceName]: proto, [LABEL.environment]: proto, [LABEL.kind]: "feature" },
     });
     sources.push(proto);
   }

@@ -2,7 +2,11 @@
  * The shared vocabulary of the evaluators: resource shape, type tokens, namespaces and their
  * kinds, stacks, and pod templates. Pure TypeScript over plain objects or engine proxies.
  */
+import { CLUSTER_STACK, LABEL, NAMESPACE_KINDS, isFeatureEnvironment } from "../conventions";
 import { UNKNOWN, Unknown, at, isUnknown, keys, list, str, stringMap } from "./values";
+
+/** One of `NAMESPACE_KINDS`. */
+type NamespaceKind = (typeof NAMESPACE_KINDS)[number];
 
 /**
  * The part of `@pulumi/policy`'s `PolicyResource` the evaluators need. Engine resources,
@@ -78,22 +82,20 @@ const CLUSTER_SCOPED = new Set([
   "ValidatingWebhookConfiguration",
 ]);
 
-/** The environment kinds of conventions.md, plus "other" for anything else. */
-export type EnvKind = "feature" | "qa" | "staging" | "production" | "monitoring" | "cluster" | "other";
-
-const KIND_LABEL = "team-environments.dev/kind";
+/** The namespace kinds of policy/conventions.ts, `cluster` for the cluster stack, "other" for anything else. */
+export type EnvKind = NamespaceKind | "cluster" | "other";
 
 /** Kind of a namespace: its `team-environments.dev/kind` label, else derived from its name. */
 export function namespaceKind(name: string, labels?: Record<string, string | Unknown>): EnvKind {
-  const l = labels?.[KIND_LABEL];
-  if (typeof l === "string" && ["feature", "qa", "staging", "production", "monitoring"].includes(l)) {
+  const l = labels?.[LABEL.kind];
+  if (typeof l === "string" && (NAMESPACE_KINDS as readonly string[]).includes(l)) {
     return l as EnvKind;
   }
-  if (/^feature-pr-\d+$/.test(name)) {
+  if (isFeatureEnvironment(name)) {
     return "feature";
   }
-  if (name === "qa" || name === "staging" || name === "production" || name === "monitoring") {
-    return name;
+  if ((NAMESPACE_KINDS as readonly string[]).includes(name) && name !== "feature") {
+    return name as EnvKind;
   }
   return "other";
 }
@@ -106,7 +108,7 @@ export function stackOf(urn: string): string {
 
 /** Kind of a stack from its name (`cluster`, `qa`, `staging`, `production`, `feature-pr-<N>`). */
 export function stackKind(stack: string): EnvKind {
-  if (stack === "cluster") {
+  if (stack === CLUSTER_STACK) {
     return "cluster";
   }
   const k = namespaceKind(stack);
@@ -190,7 +192,7 @@ export function namespacesInView(resources: readonly ResourceLike[]): Map<string
     }
     const l = labelsOf(r);
     const labels: Record<string, string | Unknown> = isUnknown(l) ? {} : { ...l };
-    labels["kubernetes.io/metadata.name"] = name;
+    labels[LABEL.namespaceName] = name;
     out.set(name, { name, kind: namespaceKind(name, labels), labels, resource: r });
   }
   return out;

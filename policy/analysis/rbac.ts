@@ -11,6 +11,7 @@
  * Admission fences of the program's exact shape (fences.ts) remove what admission would deny
  * (writes, bind, exec, tokens outside the fence), never reads or impersonation.
  */
+import { DEFAULT_GROUPS, LOCKED_ENVIRONMENTS, PREVIEW_DEPLOYER, serviceAccountUser } from "../conventions";
 import { Fence, fenceAdmits } from "./fences";
 import { Selector, matches, readSelector } from "./selectors";
 import { ResourceLike, describe, isKind, labelsOf, namespaceOf, objectName } from "./objects";
@@ -83,11 +84,11 @@ export interface RbacOptions {
 
 /** Defaults of {@link RbacOptions}. */
 export const RBAC_DEFAULTS = {
-  developerGroups: ["developers"],
+  developerGroups: [...DEFAULT_GROUPS.developers] as string[],
   developerUsers: [] as string[],
   broadGroups: ["system:authenticated", "system:unauthenticated", "system:serviceaccounts"],
-  lockedNamespaces: ["staging", "production"],
-  pullRequestUsers: ["system:serviceaccount:team-ci:preview-deployer"],
+  lockedNamespaces: [...LOCKED_ENVIRONMENTS] as string[],
+  pullRequestUsers: [serviceAccountUser(PREVIEW_DEPLOYER)],
   fences: [] as Fence[],
 };
 

@@ -2,6 +2,7 @@
  * data-refresh-anonymised: a job that copies production data into another environment
  * (component `data-refresh`) anonymises it, and runs only where refreshes are allowed.
  */
+import { LABEL } from "../conventions";
 import { stringList } from "../analysis/context";
 import { containersOf, describe, isKind, label, namespaceOf, podTemplateOf } from "../analysis/objects";
 import { isUnknown, list, str } from "../analysis/values";
@@ -34,7 +35,7 @@ export const dataRefreshAnonymised: PackRule = {
     for (const r of resources) {
       if (!isKind(r.type, "CronJob") && !isKind(r.type, "Job")) continue;
       const t = podTemplateOf(r);
-      if (!t || label(t.labels, "app.kubernetes.io/component") !== "data-refresh") continue;
+      if (!t || label(t.labels, LABEL.component) !== "data-refresh") continue;
       seen++;
       const ns = namespaceOf(r);
       if (typeof ns === "string" && !allowed.includes(kindOfNs(ns)))

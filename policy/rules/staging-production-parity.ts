@@ -3,13 +3,15 @@
  * environment namespaces (from this stack and the peer stack's export) and enforces promotion:
  * production only runs image tags that staging runs.
  */
+import { PARITY_OBJECT_DELTAS } from "../conventions";
 import { EXPORT_PATH_SCHEMA, bool, optString, stackView, stringList } from "../analysis/context";
 import { describe, namespaceOf } from "../analysis/objects";
 import { diffEnvironments, parityView, promotionViolations } from "../analysis/parity";
 import { PackRule, configOf, resourcesOf } from "./kit";
 
 /** Deltas accepted when no config says otherwise: none but the image tag (promotion covers it). */
-export const DEFAULT_ALLOWED_DELTAS: string[] = [];
+/** What may differ unless the config says otherwise: the conventions' parity deltas. */
+export const DEFAULT_ALLOWED_DELTAS: string[] = [...PARITY_OBJECT_DELTAS];
 
 export const stagingProductionParity: PackRule = {
   name: "staging-production-parity",
@@ -18,7 +20,7 @@ export const stagingProductionParity: PackRule = {
   severity: "high",
   remediationSteps:
     "Make the differing attribute equal in both environments (same component code, different settings only where " +
-    "`allowedDeltas` lists them), or add a reviewed glob to `allowedDeltas` in policy/config/<env>.json. " +
+    "`allowedDeltas` lists them), or add a reviewed glob to `PARITY_OBJECT_DELTAS` in policy/conventions.ts. " +
     "For a promotion failure, deploy the tag to staging first.",
   configSchema: {
     properties: {
@@ -29,7 +31,8 @@ export const stagingProductionParity: PackRule = {
       allowedDeltas: {
         type: "array",
         items: { type: "string" },
-        description: "Globs over `Kind/name:path` that may differ, e.g. `Deployment/*:replicas`.",
+        default: DEFAULT_ALLOWED_DELTAS,
+        description: "Globs over `Kind/name:path` that may differ, e.g. `Deployment/*:replicas`. Replaces the default list (policy/conventions.ts: PARITY_OBJECT_DELTAS).",
       },
       requireReference: {
         type: "boolean",

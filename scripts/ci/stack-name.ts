@@ -1,25 +1,20 @@
 /**
- * The one place stack names are derived and checked (docs/conventions.md, "Stacks"). Workflows
+ * Stack names as CI meets them: parsed, checked and derived with policy/conventions.ts. Workflows
  * never spell `feature-pr-${{ … }}` themselves: they call this script and use its outputs.
  *
  * CLI: stack-name.ts --pr <N> | --event   → prints the stack, sets outputs `stack` and `namespace`.
  */
+import { CLUSTER_STACK, FEATURE_STACK, LONG_LIVED_ENVIRONMENTS, featureStackName } from "../../policy/conventions";
 import { CiError, parseFlags, runCli, setOutput } from "./cli";
 import { pullRequestFromEvent, readEvent } from "./github-event";
 
-/** Prefix of every feature (preview) stack; the PR number follows. */
-export const FEATURE_STACK_PREFIX = "feature-pr-";
-
 /** Stacks that live as long as the team does, in promotion order after `cluster`. */
-export const LONG_LIVED_STACKS = ["cluster", "qa", "staging", "production"] as const;
+export const LONG_LIVED_STACKS = [CLUSTER_STACK, ...LONG_LIVED_ENVIRONMENTS] as const;
 
 /** A long-lived stack name. */
 export type LongLivedStack = (typeof LONG_LIVED_STACKS)[number];
 
-/** Stacks that run the app and are deployed by CI with an image tag. */
-export const APP_STACKS = ["qa", "staging", "production"] as const;
-
-/** Largest PR number accepted: keeps `feature-pr-<N>` well inside the 63-character DNS label limit. */
+/** Largest PR number accepted (`FEATURE_STACK` allows nine digits): keeps `feature-pr-<N>` well inside a DNS label. */
 const MAX_PR_NUMBER = 999_999_999;
 
 /** Parses a pull request number from a flag, event field or env value; rejects anything but a positive integer. */
@@ -36,13 +31,13 @@ export function parsePrNumber(raw: unknown): number {
 
 /** The stack (and namespace) of a pull request's preview environment: `feature-pr-<N>`. */
 export function prStackName(prNumber: unknown): string {
-  return `${FEATURE_STACK_PREFIX}${parsePrNumber(prNumber)}`;
+  return featureStackName(parsePrNumber(prNumber));
 }
 
 /** The PR number of a feature stack, or undefined when the name is not `feature-pr-<N>`. */
 export function prNumberFromStack(stack: string): number | undefined {
-  const match = /^feature-pr-([1-9][0-9]*)$/.exec(stack);
-  return match && Number(match[1]) <= MAX_PR_NUMBER ? Number(match[1]) : undefined;
+  const match = FEATURE_STACK.exec(stack);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** True for `cluster`, `qa`, `staging`, `production`. */

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { PREVIEW_DEPLOYER_USER, ROLE_NAMES } from "../../access";
-import { featureStackName } from "../../config";
+import { featureStackName } from "../../policy/conventions";
 import { FEATURE_NAMESPACE_PATTERN, admissionPolicies, fenceAdmits, previewDeployerFence, readFences } from "../../policy/analysis/fences";
 import { ResourceLike } from "../../policy/analysis/objects";
 import { RBAC_DEFAULTS, evaluateRbac, readRbac } from "../../policy/analysis/rbac";

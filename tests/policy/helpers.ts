@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ResourceLike } from "../../policy/analysis/objects";
+import { Component, DEFAULT_APP_NAME, LABEL, selectorLabels, workloadLabels as conventionalLabels } from "../../policy/conventions";
 import { policies } from "../../policy/policies";
 import { PackRule } from "../../policy/rules/kit";
 import { Finding, PackConfig, runPack } from "../../policy/runner";
@@ -27,18 +28,9 @@ export function mutate<T>(value: T, fn: (v: T) => void): T {
   return copy;
 }
 
-const APP = "myapp";
-
-/** Conventional labels of a workload. */
+/** Conventional labels of a workload (the program's own, from policy/conventions.ts). */
 export function workloadLabels(env: string, name: string, component: string): Record<string, string> {
-  return {
-    "app.kubernetes.io/managed-by": "pulumi",
-    "app.kubernetes.io/part-of": APP,
-    "team-environments.dev/environment": env,
-    "app.kubernetes.io/name": name,
-    "app.kubernetes.io/instance": `${name}-${env}`,
-    "app.kubernetes.io/component": component,
-  };
+  return conventionalLabels({ appName: DEFAULT_APP_NAME, environment: env, name, component: component as Component });
 }
 
 /** A compliant container. */
@@ -59,7 +51,7 @@ export function container(name: string, image: string, port = 8080): Props {
 export function deployment(stack: string, ns: string, name: string, opts: { tag?: string; replicas?: number; component?: string; port?: number } = {}): ResourceLike {
   const labels = workloadLabels(ns, name, opts.component ?? "api");
   const spec: Props = {
-    selector: { matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": `${name}-${ns}` } },
+    selector: { matchLabels: selectorLabels(name, ns) },
     template: {
       metadata: { labels },
       spec: {
@@ -81,7 +73,7 @@ export function namespace(stack: string, name: string, kind: string, protect = f
     {
       metadata: {
         name,
-        labels: { "team-environments.dev/environment": name, "team-environments.dev/kind": kind, "pod-security.kubernetes.io/enforce": "restricted" },
+        labels: { [LABEL.environment]: name, [LABEL.kind]: kind, [LABEL.podSecurityEnforce]: "restricted" },
       },
     },
     protect,
