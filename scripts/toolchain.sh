@@ -104,11 +104,13 @@ need_go() {
     echo "toolchain: step '${STEP}': 'go' is not on PATH (Go >= 1.25.11 needed)" >&2
     exit 1
   fi
-  # -mod=mod: the wrapper go.sum files pin hashes but may be completed.
-  # GONOSUMDB: the checksum database reachable here has no entries for several
-  # pulumi-* module versions the proxy serves; the committed go.sum files
-  # still pin every hash.
-  export GOFLAGS=-mod=mod
+  # -mod=readonly: the committed go.mod/go.sum of each wrapper are the whole
+  # dependency set and pin every hash; a build that would need another module
+  # fails instead of adding it (as scripts/cluster.sh builds).
+  # GONOSUMDB: only for updating a go.sum here (go mod tidy in a wrapper): the
+  # checksum database reachable here has no entries for several pulumi-*
+  # module versions the proxy serves.
+  export GOFLAGS=-mod=readonly
   export GONOSUMDB=${GONOSUMDB:-github.com/pulumi,github.com/terraform-providers}
   export CGO_ENABLED=0
   export GOTOOLCHAIN=${GOTOOLCHAIN:-local}

@@ -26,7 +26,8 @@ if [[ ! -x "$bin" ]]; then
   # GOBIN into a temp dir first, then move: a half-written binary is never mistaken for a cached one.
   tmp_bin="$(mktemp -d "$bin_dir/.build.XXXXXX")"
   trap 'rm -rf "$tmp_bin"' EXIT
-  GOBIN="$tmp_bin" GOFLAGS="-mod=mod" "$go_bin" install "github.com/rhysd/actionlint/cmd/actionlint@$version"
+  # -mod=readonly: actionlint@version builds from its own go.mod/go.sum, checked, never amended.
+  GOBIN="$tmp_bin" GOFLAGS="-mod=readonly" "$go_bin" install "github.com/rhysd/actionlint/cmd/actionlint@$version"
   mv "$tmp_bin/actionlint" "$bin"
 fi
 
