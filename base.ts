@@ -140,17 +140,40 @@ export interface KindProfile {
   basicAuth: boolean;
   /** Whether secret refs may be missing (previews have no provisioned app secrets). */
   optionalSecrets: boolean;
+  /** `LOG_LEVEL` of every service. */
+  logLevel: "debug" | "info";
+  /** How often a failed migrations Job is retried (`backoffLimit`). */
+  migrationRetries: number;
   quota: QuotaProfile;
   /** Protect the namespace and stateful objects from `pulumi destroy`. */
   protect: boolean;
+  /** What the environment's guardrails grant and admit. */
+  guardrails: GuardrailProfile;
 }
 
-const LOCKED_PROFILE: Omit<KindProfile, "alerts" | "basicAuth" | "protect"> = {
+/** The kind-dependent part of an environment's guardrails. */
+export interface GuardrailProfile {
+  /** Developers edit in it and the preview deployer deploys it (a preview), instead of its own CI deployer. */
+  previewAccess: boolean;
+  /** QA engineers administer it (the `qa-admin` Role). */
+  qaAdmin: boolean;
+  /** It calls the services it does not deploy in qa. */
+  borrowsFromQa: boolean;
+  /** Previews may call its services (qa serves what previews borrow). */
+  admitsPreviews: boolean;
+  /** Its data refresh reaches object storage (public addresses on 443). */
+  dataRefreshEgress: boolean;
+}
+
+const LONG_LIVED_GUARDRAILS: GuardrailProfile = { previewAccess: false, qaAdmin: false, borrowsFromQa: false, admitsPreviews: false, dataRefreshEgress: false };
+
+const LOCKED_PROFILE: Omit<KindProfile, "alerts" | "basicAuth" | "protect" | "migrationRetries" | "guardrails"> = {
   autoscaling: { minReplicas: 3, maxReplicas: 8, cpuUtilization: 70, memoryUtilization: 80 },
   pdbMinAvailable: 2,
   rollout: { maxSurge: 1, maxUnavailable: 0 },
   database: "persistent",
   optionalSecrets: false,
+  logLevel: "info",
   quota: {
     requestsCpu: "12",
     requestsMemory: "16Gi",
@@ -172,6 +195,9 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     database: "ephemeral",
     basicAuth: false,
     optionalSecrets: true,
+    logLevel: "debug",
+    migrationRetries: 2,
+    guardrails: { ...LONG_LIVED_GUARDRAILS, previewAccess: true, borrowsFromQa: true },
     quota: {
       requestsCpu: "1",
       requestsMemory: "1Gi",
@@ -191,6 +217,9 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     database: "persistent",
     basicAuth: true,
     optionalSecrets: false,
+    logLevel: "debug",
+    migrationRetries: 2,
+    guardrails: { ...LONG_LIVED_GUARDRAILS, qaAdmin: true, admitsPreviews: true },
     quota: {
       requestsCpu: "4",
       requestsMemory: "8Gi",
@@ -204,8 +233,23 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     protect: false,
   },
   // Seed 001: production pages above 5% errors for 2 minutes; staging warns above 10% for 5.
-  staging: { ...LOCKED_PROFILE, alerts: { severity: "warning", errorRate: { threshold: 0.1, for: "5m" } }, basicAuth: true, protect: false },
-  production: { ...LOCKED_PROFILE, alerts: { severity: "critical", errorRate: { threshold: 0.05, for: "2m" } }, basicAuth: false, protect: true },
+  staging: {
+    ...LOCKED_PROFILE,
+    alerts: { severity: "warning", errorRate: { threshold: 0.1, for: "5m" } },
+    basicAuth: true,
+    protect: false,
+    migrationRetries: 2,
+    guardrails: { ...LONG_LIVED_GUARDRAILS, dataRefreshEgress: true },
+  },
+  // Production never retries a failed migration: a half-applied one needs a person.
+  production: {
+    ...LOCKED_PROFILE,
+    alerts: { severity: "critical", errorRate: { threshold: 0.05, for: "2m" } },
+    basicAuth: false,
+    protect: true,
+    migrationRetries: 0,
+    guardrails: LONG_LIVED_GUARDRAILS,
+  },
 };
 
 /** The database's workload name (`app.kubernetes.io/instance: postgres-<environment>`). */

@@ -73,8 +73,14 @@ export interface GuardrailSettings {
   quota: QuotaProfile;
   /** Protect the namespace from deletion (production). */
   protect: boolean;
+  /** Developers edit in it and the preview deployer deploys it (a preview), instead of its own CI deployer. */
+  previewAccess: boolean;
+  /** QA engineers administer it. */
+  qaAdmin: boolean;
   /** Services a preview borrows from qa: the preview may call them there. */
   borrowsFromQa: boolean;
+  /** Previews may call its services. */
+  admitsPreviews: boolean;
   /** Ports the app listens on (the allow rules of the network policy). */
   appPorts: number[];
   /** Ports exposed through the ingress controller. */
@@ -132,6 +138,12 @@ export interface AppSettings {
   alerts?: AlertPolicy;
   /** Protect stateful objects (production). */
   protect: boolean;
+  /** Whether the services' secret refs may be missing (previews). */
+  optionalSecrets: boolean;
+  /** `LOG_LEVEL` of every service. */
+  logLevel: "debug" | "info";
+  /** `backoffLimit` of the migrations Jobs. */
+  migrationRetries: number;
   /** Feature stacks own their guardrails; long-lived environments get them from the cluster stack. */
   guardrails?: GuardrailSettings;
   access: AccessSettings;
@@ -498,11 +510,10 @@ function guardrailsFor(kind: AppKind, environment: string, quota: QuotaProfile):
     kind,
     quota,
     protect: profile.protect,
-    borrowsFromQa: kind === "feature",
+    ...profile.guardrails,
     appPorts: ports,
     ingressPorts,
     databasePort: DATABASE_DEFAULTS.port,
-    dataRefreshEgress: kind === "staging",
   };
 }
 
@@ -798,6 +809,9 @@ function readApp(r: Reader, kind: AppKind, environment: string, common: Common):
     dataRefresh: kind === "staging" ? readDataRefresh(r, common.imageRegistry, tag) : undefined,
     alerts: profile.alerts,
     protect: profile.protect,
+    optionalSecrets: profile.optionalSecrets,
+    logLevel: profile.logLevel,
+    migrationRetries: profile.migrationRetries,
     guardrails: kind === "feature" ? guardrailsFor(kind, environment, profile.quota) : undefined,
     access: common.access,
   };

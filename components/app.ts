@@ -66,7 +66,7 @@ export class App extends pulumi.ComponentResource {
     const environmentConfig = (host: string | undefined) => ({
       APP_ENV: a.kind,
       ENVIRONMENT_NAME: a.environment,
-      LOG_LEVEL: a.kind === "feature" || a.kind === "qa" ? "debug" : "info",
+      LOG_LEVEL: a.logLevel,
       PUBLIC_URL: host ? `https://${host}` : "",
     });
 
@@ -82,9 +82,9 @@ export class App extends pulumi.ComponentResource {
           ingress: a.ingress,
           basicAuthMiddleware: middleware,
           database: args.database,
-          optionalSecrets: a.kind === "feature",
+          optionalSecrets: a.optionalSecrets,
           environmentConfig: environmentConfig(service.host),
-          migrationRetries: a.kind === "production" ? 0 : 2,
+          migrationRetries: a.migrationRetries,
           // Only services that use the database wait for it; the others roll out in parallel.
           dependsOn: service.usesDatabase ? args.dependsOn : undefined,
         },
@@ -131,7 +131,12 @@ export class App extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.registerOutputs({});
+    this.registerOutputs({
+      services: Object.keys(this.services),
+      urls: Object.fromEntries(Object.entries(this.services).flatMap(([n, s]) => (s.url ? [[n, s.url]] : []))),
+      borrowed: Object.keys(this.borrowed),
+      basicAuthPassword: this.basicAuthPassword,
+    });
   }
 
   /** `https://host` per service with an ingress. */

@@ -130,6 +130,10 @@ export class ClusterAccess extends pulumi.ComponentResource {
       );
       this.admission[policy.name] = vap;
     }
-    this.registerOutputs({});
+    this.registerOutputs({
+      ciNamespace: this.ciNamespace.metadata.name,
+      clusterRoles: [this.developerRead, this.featureDeveloper, this.previewDeployerRole, this.previewDeployerSecrets].map((r) => r.metadata.name),
+      admissionPolicies: Object.keys(this.admission),
+    });
   }
 }

@@ -144,6 +144,6 @@ export class ClusterPlatform extends pulumi.ComponentResource {
           `GitHub OIDC user ${ciOidcUser(s.ciOidcRepository, env.environment)} (no secret; fallback: ${this.ciCredentials[env.environment]})`;
       }
     }
-    this.registerOutputs({});
+    this.registerOutputs({ environments: Object.keys(this.environments), ciCredentials: this.ciCredentials, kubeconfigs: this.kubeconfigs });
   }
 }

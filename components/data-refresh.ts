@@ -71,6 +71,6 @@ export class DataRefresh extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({});
+    this.registerOutputs({ cronJobName: this.cronJob.metadata.name });
   }
 }

@@ -9,7 +9,10 @@ import { ServiceAccountIdentity } from "./ci-deployer";
 export interface EnvironmentAccessArgs {
   namespace: pulumi.Input<string>;
   environment: string;
-  kind: "feature" | "qa" | "staging" | "production";
+  /** Developers edit and the preview deployer deploys (a preview), instead of a CI deployer of its own. */
+  previewAccess: boolean;
+  /** QA engineers administer the namespace. */
+  qaAdmin: boolean;
   appName: string;
   access: AccessSettings;
   /** API server URL for the CI kubeconfig (long-lived environments). */
@@ -49,7 +52,7 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
     super("team-environments:k8s:EnvironmentAccess", name, {}, opts);
     const labels = baseLabels(args.appName, args.environment);
     const rbac = "rbac.authorization.k8s.io";
-    if (args.kind === "feature") {
+    if (args.previewAccess) {
       this.developerBinding = new k8s.rbac.v1.RoleBinding(
         `${name}-developers`,
         {
@@ -69,22 +72,6 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
         { parent: this },
       );
     } else {
-      if (args.kind === "qa") {
-        this.qaRole = new k8s.rbac.v1.Role(
-          `${name}-qa-admin`,
-          { metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels }, rules: QA_ADMIN_RULES },
-          { parent: this },
-        );
-        this.qaBinding = new k8s.rbac.v1.RoleBinding(
-          `${name}-qa-admin`,
-          {
-            metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels },
-            roleRef: { apiGroup: rbac, kind: "Role", name: this.qaRole.metadata.name },
-            subjects: subjects(args.access.qaGroups, args.access.qaUsers),
-          },
-          { parent: this },
-        );
-      }
       this.deployer = new ServiceAccountIdentity(
         `${name}-deployer`,
         {
@@ -111,6 +98,26 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
         );
       }
     }
-    this.registerOutputs({});
+    if (args.qaAdmin) {
+      this.qaRole = new k8s.rbac.v1.Role(
+        `${name}-qa-admin`,
+        { metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels }, rules: QA_ADMIN_RULES },
+        { parent: this },
+      );
+      this.qaBinding = new k8s.rbac.v1.RoleBinding(
+        `${name}-qa-admin`,
+        {
+          metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels },
+          roleRef: { apiGroup: rbac, kind: "Role", name: this.qaRole.metadata.name },
+          subjects: subjects(args.access.qaGroups, args.access.qaUsers),
+        },
+        { parent: this },
+      );
+    }
+    this.registerOutputs({
+      deployerServiceAccount: this.deployer?.serviceAccount.metadata.name,
+      developerBinding: this.developerBinding?.metadata.name,
+      qaRole: this.qaRole?.metadata.name,
+    });
   }
 }

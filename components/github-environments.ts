@@ -94,6 +94,6 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
       }
       this.secretLocations[env.name] = `github:${s.owner}/${repository}/environments/${env.name}/secrets/KUBECONFIG`;
     }
-    this.registerOutputs({});
+    this.registerOutputs({ environments: Object.keys(this.environments), secretLocations: this.secretLocations });
   }
 }

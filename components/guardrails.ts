@@ -43,7 +43,8 @@ export class Guardrails extends pulumi.ComponentResource {
       {
         namespace: ns,
         environment: g.environment,
-        kind: g.kind,
+        previewAccess: g.previewAccess,
+        qaAdmin: g.qaAdmin,
         appName: args.appName,
         access: args.access,
         server: args.server,

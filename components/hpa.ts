@@ -46,6 +46,6 @@ export class Autoscaler extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({});
+    this.registerOutputs({ hpaName: this.hpa.metadata.name });
   }
 }

@@ -93,7 +93,7 @@ export class NetworkIsolation extends pulumi.ComponentResource {
         ],
       };
     }
-    if (g.kind === "qa") {
+    if (g.admitsPreviews) {
       rules["allow-ingress-from-previews"] = {
         podSelector: servingPods,
         policyTypes: ["Ingress"],
@@ -122,6 +122,6 @@ export class NetworkIsolation extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.registerOutputs({});
+    this.registerOutputs({ policies: Object.keys(this.policies) });
   }
 }

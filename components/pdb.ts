@@ -38,6 +38,6 @@ export class DisruptionBudget extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({});
+    this.registerOutputs({ pdbName: this.pdb.metadata.name });
   }
 }

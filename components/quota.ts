@@ -64,6 +64,6 @@ export class Quota extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.registerOutputs({});
+    this.registerOutputs({ resourceQuotaName: this.resourceQuota.metadata.name, limitRangeName: this.limitRange.metadata.name });
   }
 }
