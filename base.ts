@@ -6,10 +6,7 @@
  * them is only what stack config may set for them (the key table, `KEY_SCOPES` in config.ts).
  */
 import type { AlertPolicy } from "./monitoring/alerts";
-import { CatalogueEntry, DATABASE, EnvironmentKind, SERVICES } from "./policy/conventions";
-
-/** Kinds that run the application. */
-export type AppKind = Exclude<EnvironmentKind, "cluster">;
+import { AppKind, CatalogueEntry, DATABASE, SERVICES } from "./policy/conventions";
 
 /** CPU and memory as Kubernetes quantities. */
 export interface ComputeResources {
@@ -55,7 +52,7 @@ const standardResources: ResourceRequirements = {
 
 /** What the program adds to each catalogue entry (policy/conventions.ts: SERVICES). */
 const SERVICE_DETAILS: Record<string, Omit<ServiceDefinition, "name" | "role" | "port">> = {
-  "pwa": {
+  pwa: {
     hostPrefix: "",
     migrations: false,
     readOnlyRootFilesystem: true,
@@ -100,7 +97,7 @@ const SERVICE_DETAILS: Record<string, Omit<ServiceDefinition, "name" | "role" | 
 function serviceDefinition(entry: CatalogueEntry): ServiceDefinition {
   const details = SERVICE_DETAILS[entry.name];
   if (details === undefined || entry.component === "database") {
-    throw new Error(`base.ts: no SERVICE_DETAILS for catalogue service ${entry.name}`);
+    throw new Error(`base.ts: catalogue service ${entry.name} needs an entry in SERVICE_DETAILS (and a web or api component)`);
   }
   return { name: entry.name, role: entry.component, port: entry.port, ...details };
 }

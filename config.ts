@@ -5,8 +5,9 @@
  * problem (key, bad value, what is accepted) before any resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { AppKind, DATABASE_DEFAULTS, DATABASE_WORKLOAD, JOB_RESOURCES, KIND_PROFILES, KindProfile, QuotaProfile, ResourceRequirements, SERVICE_CATALOGUE, ServiceDefinition } from "./base";
+import { DATABASE_DEFAULTS, DATABASE_WORKLOAD, JOB_RESOURCES, KIND_PROFILES, KindProfile, QuotaProfile, ResourceRequirements, SERVICE_CATALOGUE, ServiceDefinition } from "./base";
 import {
+  AppKind,
   DATA_REFRESH_WORKLOAD,
   DEFAULT_APP_NAME,
   DEFAULT_GROUPS,
@@ -360,7 +361,7 @@ function isService(name: string): boolean {
 /** The keys a locked stack may set beyond those every stack accepts: its parity deltas. */
 export function parityDeltaKeys(kind: EnvironmentKind): string[] {
   return Object.entries(KEY_SCOPES)
-    .filter(([key, scope]) => scope !== "all" && scope.includes(kind) && key !== "environmentKind")
+    .filter(([, scope]) => scope !== "all" && scope.includes(kind))
     .map(([key]) => key);
 }
 

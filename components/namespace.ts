@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { baseLabels, LABEL, NAMESPACE_KINDS } from "../policy/conventions";
+import { baseLabels, LABEL, NamespaceKind } from "../policy/conventions";
 
 /** Arguments of {@link EnvironmentNamespace}. */
 export interface EnvironmentNamespaceArgs {
   /** Namespace name, which is the environment name (`staging`, `feature-pr-142`). */
   environment: string;
   /** Environment kind, written to the `team-environments.dev/kind` label NetworkPolicies select on. */
-  kind: (typeof NAMESPACE_KINDS)[number];
+  kind: NamespaceKind;
   appName: string;
   /** Pod Security Admission level enforced in the namespace. Default: `restricted`. */
   podSecurity?: "restricted" | "baseline";

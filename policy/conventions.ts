@@ -72,12 +72,18 @@ export function workloadLabels(args: {
   };
 }
 
+/** Kinds that run the application (every stack kind but `cluster`). */
+export const APP_KINDS = ["feature", "qa", "staging", "production"] as const;
+/** One of `APP_KINDS`. */
+export type AppKind = (typeof APP_KINDS)[number];
 /** Stack kinds. `cluster` is the stack that owns cluster-scoped objects and guardrails. */
-export const ENVIRONMENT_KINDS = ["feature", "qa", "staging", "production", "cluster"] as const;
+export const ENVIRONMENT_KINDS = [...APP_KINDS, "cluster"] as const;
 /** One of `ENVIRONMENT_KINDS`. */
 export type EnvironmentKind = (typeof ENVIRONMENT_KINDS)[number];
 /** Values of the `team-environments.dev/kind` namespace label. */
-export const NAMESPACE_KINDS = ["feature", "qa", "staging", "production", "monitoring"] as const;
+export const NAMESPACE_KINDS = [...APP_KINDS, "monitoring"] as const;
+/** One of `NAMESPACE_KINDS`. */
+export type NamespaceKind = (typeof NAMESPACE_KINDS)[number];
 /** The stack that owns cluster-scoped objects and every long-lived environment's guardrails. */
 export const CLUSTER_STACK = "cluster";
 /** Namespaces in which no developer may write, by any path. */

@@ -12,7 +12,7 @@
  * policies are not in view are open (the conservative reading); a pair of namespaces neither of
  * whose policies is in view is not judged.
  */
-import { CatalogueEntry, DATABASE, DEFAULT_APP_NAME, LABEL, LOCKED_ENVIRONMENTS, PLATFORM_PODS, SERVICES, workloadLabels } from "../conventions";
+import { APP_KINDS, CatalogueEntry, DATABASE, DEFAULT_APP_NAME, LABEL, LOCKED_ENVIRONMENTS, PLATFORM_PODS, SERVICES, workloadLabels } from "../conventions";
 import { featurePinnedLabels } from "./fences";
 import { NamespaceInfo, ResourceLike, isKind, namespaceKind, namespacesInView, objectName, podTemplateOf, EnvKind } from "./objects";
 import { Selector, isEmptySelector, matches, readSelector, satisfiable } from "./selectors";
@@ -78,9 +78,6 @@ export interface NetOptions {
   /** App name for synthesised pods' labels. */
   appName?: string;
 }
-
-/** Namespace kinds that run the application. */
-const APP_KINDS = ["feature", "qa", "staging", "production"] as const;
 
 /** Defaults of {@link NetOptions}. */
 export const NET_DEFAULTS: Required<NetOptions> = {

@@ -2,11 +2,8 @@
  * The shared vocabulary of the evaluators: resource shape, type tokens, namespaces and their
  * kinds, stacks, and pod templates. Pure TypeScript over plain objects or engine proxies.
  */
-import { CLUSTER_STACK, LABEL, NAMESPACE_KINDS, isFeatureEnvironment } from "../conventions";
+import { CLUSTER_STACK, LABEL, NAMESPACE_KINDS, NamespaceKind, isFeatureEnvironment } from "../conventions";
 import { UNKNOWN, Unknown, at, isUnknown, keys, list, str, stringMap } from "./values";
-
-/** One of `NAMESPACE_KINDS`. */
-type NamespaceKind = (typeof NAMESPACE_KINDS)[number];
 
 /**
  * The part of `@pulumi/policy`'s `PolicyResource` the evaluators need. Engine resources,

@@ -50,36 +50,43 @@ export interface LoadedStack {
   resources: ResourceLike[];
 }
 
-function decodeSecrets(v: unknown): unknown {
+/** Deepest nesting accepted in an export: real Kubernetes state stays far below it. */
+export const MAX_EXPORT_DEPTH = 100;
+
+/** Raised by `decodeSecrets` past `MAX_EXPORT_DEPTH`; the caller names the file and resource. */
+class TooDeep extends Error {}
+
+/** Decodes the engine's secret envelopes, refusing values nested deeper than `MAX_EXPORT_DEPTH`. */
+function decodeSecrets(v: unknown, depth = 1): unknown {
+  if (depth > MAX_EXPORT_DEPTH && v !== null && typeof v === "object") throw new TooDeep();
   if (Array.isArray(v)) {
-    return v.map(decodeSecrets);
+    return v.map((e) => decodeSecrets(e, depth + 1));
   }
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
     if (o[SECRET_SIG] === SECRET_VALUE) {
       if (typeof o.plaintext === "string") {
+        let parsed: unknown;
         try {
-          return decodeSecrets(JSON.parse(o.plaintext));
+          parsed = JSON.parse(o.plaintext);
         } catch {
           return o.plaintext;
         }
+        return decodeSecrets(parsed, depth + 1);
       }
       if ("value" in o) {
-        return decodeSecrets(o.value);
+        return decodeSecrets(o.value, depth + 1);
       }
       return ENCRYPTED_SECRET;
     }
     const out: Record<string, unknown> = {};
     for (const [k, e] of Object.entries(o)) {
-      out[k] = decodeSecrets(e);
+      out[k] = decodeSecrets(e, depth + 1);
     }
     return out;
   }
   return v;
 }
-
-/** Deepest nesting accepted in an export: real Kubernetes state stays far below it. */
-export const MAX_EXPORT_DEPTH = 100;
 
 /**
  * Makes text from an input file safe for one terminal line: control, bidi and other invisible
@@ -105,19 +112,6 @@ export function parseUrn(urn: string): ParsedUrn | undefined {
   if (!m) return undefined;
   const qualified = m[3];
   return { stack: m[1], project: m[2], type: qualified.slice(qualified.lastIndexOf("$") + 1), name: m[4] };
-}
-
-/** Throws when `value` nests deeper than `MAX_EXPORT_DEPTH` (checked without recursion). */
-function checkDepth(value: unknown, source: string, where: string): void {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== "object") continue;
-    if (depth > MAX_EXPORT_DEPTH) {
-      throw new InputError(`${source}: ${where} nests deeper than ${MAX_EXPORT_DEPTH} levels; not a stack export this pack can read`);
-    }
-    for (const e of Array.isArray(v) ? v : Object.values(v)) stack.push([e, depth + 1]);
-  }
 }
 
 const OPTIONAL_FIELDS: [keyof ExportedResource, string][] = [
@@ -149,7 +143,6 @@ function checkResource(r: unknown, source: string, i: number): ParsedUrn {
     const got = v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
     if (v !== undefined && got !== want) throw new InputError(`${source}: ${where}.${field} must be ${want === "object" ? "an object" : `a ${want}`}, got ${got}`);
   }
-  checkDepth(res, source, where);
   return urn;
 }
 
@@ -158,7 +151,7 @@ function checkResource(r: unknown, source: string, i: number): ParsedUrn {
  * version, the deployment object, the resources array, every resource's URN, type and fields,
  * and that all resources belong to one stack. Returns the resources and the stack's name.
  */
-function checkExport(doc: unknown, source: string): { raw: ExportedResource[]; stack: string } {
+function checkExport(doc: unknown, source: string): { entries: { r: ExportedResource; urn: ParsedUrn }[]; stack: string } {
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new InputError(`${source}: not a \`pulumi stack export\` document (expected a JSON object)`);
   }
@@ -172,50 +165,47 @@ function checkExport(doc: unknown, source: string): { raw: ExportedResource[]; s
   const raw = (dep as Record<string, unknown>).resources ?? [];
   if (!Array.isArray(raw)) throw new InputError(`${source}: deployment.resources is not an array`);
   let stack = "";
-  raw.forEach((r, i) => {
+  const entries = raw.map((r: unknown, i) => {
     const urn = checkResource(r, source, i);
     if (stack === "") stack = urn.stack;
     else if (urn.stack !== stack) {
       throw new InputError(`${source}: deployment.resources[${i}] belongs to stack ${JSON.stringify(safeText(urn.stack, 60))}, not ${JSON.stringify(stack)}; an export holds one stack`);
     }
+    return { r: r as ExportedResource, urn };
   });
-  return { raw: raw as ExportedResource[], stack };
+  return { entries, stack };
 }
 
 /** Parses an already-read export document. `source` names it in errors. */
 export function parseStackExport(doc: unknown, source: string): LoadedStack {
-  const { raw, stack } = checkExport(doc, source);
-  const providers = new Map<string, ExportedResource>();
-  for (const r of raw) {
-    if (r.type.startsWith("pulumi:providers:")) {
-      providers.set(r.urn, r);
+  const { entries, stack } = checkExport(doc, source);
+  const decode = (value: Record<string, unknown>, i: number): Record<string, unknown> => {
+    try {
+      return decodeSecrets(value) as Record<string, unknown>;
+    } catch (e) {
+      if (!(e instanceof TooDeep)) throw e;
+      throw new InputError(`${source}: deployment.resources[${i}] nests deeper than ${MAX_EXPORT_DEPTH} levels; not a stack export this pack can read`);
     }
-  }
+  };
+  const providers = new Map<string, { entry: (typeof entries)[number]; index: number }>();
+  entries.forEach((entry, index) => {
+    if (entry.r.type.startsWith("pulumi:providers:")) providers.set(entry.r.urn, { entry, index });
+  });
   const resources: ResourceLike[] = [];
-  for (const r of raw) {
-    if (r.type === "pulumi:pulumi:Stack" || r.type.startsWith("pulumi:providers:")) {
-      continue;
-    }
+  entries.forEach(({ r, urn }, i) => {
+    if (r.type === "pulumi:pulumi:Stack" || r.type.startsWith("pulumi:providers:")) return;
     // The engine hands stack policies the resources' state (outputs): for Kubernetes objects the
     // live object, defaults filled in by the API server. Read exports the same way, so a stack in
     // preview and a peer from its export compare like with like.
-    const props = decodeSecrets(nonEmpty(r.outputs) ?? r.inputs ?? {}) as Record<string, unknown>;
-    const name = (parseUrn(r.urn) as ParsedUrn).name;
-    const res: ResourceLike = { type: r.type, urn: r.urn, name, props, opts: { protect: r.protect === true } };
-    if (typeof r.provider === "string") {
-      const purn = r.provider.slice(0, r.provider.lastIndexOf("::"));
-      const p = providers.get(purn);
-      if (p) {
-        res.provider = {
-          type: p.type,
-          urn: p.urn,
-          name: (parseUrn(p.urn) as ParsedUrn).name,
-          props: decodeSecrets(p.inputs ?? p.outputs ?? {}) as Record<string, unknown>,
-        };
-      }
+    const props = decode(nonEmpty(r.outputs) ?? r.inputs ?? {}, i);
+    const res: ResourceLike = { type: r.type, urn: r.urn, name: urn.name, props, opts: { protect: r.protect === true } };
+    const p = typeof r.provider === "string" ? providers.get(r.provider.slice(0, r.provider.lastIndexOf("::"))) : undefined;
+    if (p) {
+      const { r: pr, urn: purn } = p.entry;
+      res.provider = { type: pr.type, urn: pr.urn, name: purn.name, props: decode(pr.inputs ?? pr.outputs ?? {}, p.index) };
     }
     resources.push(res);
-  }
+  });
   return { stack, source, resources };
 }
 
