@@ -19,7 +19,7 @@
 # the work tree, by version, in $CACHE/cluster-bin/<tool>-<version>/.
 #
 # Environment (all optional):
-#   TEAM_ENV_CACHE          cache root   (default ${XDG_CACHE_HOME:-$HOME/.cache}/team-environments)
+#   TEAM_ENV_CACHE          cache root   (default ~/.cache/team-environments; scripts/lib/cache.sh)
 #   CLUSTER_ETCD_PORT       etcd clients           (default 12379, http, 127.0.0.1)
 #   CLUSTER_ETCD_PEER_PORT  etcd peers             (default 12380)
 #   CLUSTER_API_PORT        kube-apiserver         (default 16443, https)
@@ -50,7 +50,9 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WRAPPERS="$SCRIPT_DIR/cluster"
 
-CACHE="${TEAM_ENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/team-environments}"
+# shellcheck source=scripts/lib/cache.sh
+source "$SCRIPT_DIR/lib/cache.sh"
+CACHE="$TEAM_ENV_CACHE_ROOT"
 BIN_ROOT="$CACHE/cluster-bin"
 CLUSTER_DIR="$CACHE/cluster"
 PKI="$CLUSTER_DIR/pki"

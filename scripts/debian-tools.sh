@@ -7,10 +7,12 @@
 # Usage: scripts/debian-tools.sh <package>:<binary>...   prints the folder that holds the binaries
 #   e.g. scripts/debian-tools.sh prometheus:promtool prometheus-alertmanager:amtool
 #        scripts/debian-tools.sh shellcheck:shellcheck
-# Env:   TEAM_ENV_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/team-environments)
+# Env:   TEAM_ENV_CACHE  cache root (default ~/.cache/team-environments; scripts/lib/cache.sh)
 set -euo pipefail
 
-cache_root="${TEAM_ENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/team-environments}"
+# shellcheck source=scripts/lib/cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cache.sh"
+cache_root="$TEAM_ENV_CACHE_ROOT"
 
 say() { echo "debian-tools.sh: $*" >&2; }
 fail() { say "$*"; exit 2; }

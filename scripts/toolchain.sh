@@ -8,7 +8,7 @@
 # Everything is built from Go modules (via the wrapper modules in
 # scripts/toolchain/<tool>/) or unpacked from the npm registry, and cached by
 # version outside the work tree:
-#   ${TEAM_ENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/team-environments}/toolchain/
+#   <cache root>/toolchain/  (the cache root is defined in scripts/lib/cache.sh)
 # A second run with everything cached only checks stamps (about a second).
 #
 # Output contract: on success ${CACHE}/toolchain/env.sh exists; sourcing it puts
@@ -38,7 +38,9 @@ PULUMI_VERSION_PKG=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
 # ------------------------------------------------------------------- paths
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WRAPPERS=${SCRIPT_DIR}/toolchain
-CACHE=${TEAM_ENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/team-environments}
+# shellcheck source=scripts/lib/cache.sh
+source "${SCRIPT_DIR}/lib/cache.sh"
+CACHE=${TEAM_ENV_CACHE_ROOT}
 TC=${CACHE}/toolchain
 ENV_FILE=${TC}/env.sh
 LOG_DIR=${TC}/logs

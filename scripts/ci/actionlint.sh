@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Lints .github/workflows/*.yml with a pinned actionlint, built from source with the Go toolchain
 # (no prebuilt binary download) into a cache outside the work tree and reused on later runs.
-# ShellCheck and pyflakes integration is used only when the binaries are on PATH.
+# run: blocks are checked with ShellCheck (on PATH, else Debian's via scripts/debian-tools.sh);
+# pyflakes only when it is on PATH.
 #
 # Usage: scripts/ci/actionlint.sh [workflow files...]   (default: .github/workflows/*.yml)
-# Env:   TEAM_ENV_CACHE  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/team-environments)
+# Env:   TEAM_ENV_CACHE  cache root (default ~/.cache/team-environments; scripts/lib/cache.sh)
 #        ACTIONLINT_VERSION  override the pinned version (default below)
 set -euo pipefail
 
 version="${ACTIONLINT_VERSION:-v1.7.12}"
-cache_root="${TEAM_ENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/team-environments}"
+# shellcheck source=scripts/lib/cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+cache_root="$TEAM_ENV_CACHE_ROOT"
 bin_dir="$cache_root/actionlint-$version"
 bin="$bin_dir/actionlint"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -45,10 +48,16 @@ if [[ ${#files[@]} -eq 0 ]]; then
 fi
 
 args=(-no-color)
-if command -v shellcheck >/dev/null 2>&1; then
-  args+=(-shellcheck="$(command -v shellcheck)")
+# The run: blocks are shell scripts too: check them with the same ShellCheck as `npm run lint`
+# (Debian's, fetched into the cache by scripts/debian-tools.sh) unless one is on PATH.
+shellcheck_bin="$(command -v shellcheck || true)"
+if [[ -z "$shellcheck_bin" ]] && sc_dir="$(bash scripts/debian-tools.sh shellcheck:shellcheck)"; then
+  shellcheck_bin="$sc_dir/shellcheck"
+fi
+if [[ -n "$shellcheck_bin" ]]; then
+  args+=(-shellcheck="$shellcheck_bin")
 else
-  echo "actionlint.sh: shellcheck not found; run: blocks are checked without it" >&2
+  echo "actionlint.sh: shellcheck unavailable; run: blocks are checked without it" >&2
   args+=(-shellcheck=)
 fi
 if ! command -v pyflakes >/dev/null 2>&1; then

@@ -7,7 +7,9 @@
 #   bash scripts/cluster/smoke-test.sh          (prints 'N passed, N failed')
 set -euo pipefail
 
-CACHE="${TEAM_ENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/team-environments}"
+# shellcheck source=scripts/lib/cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cache.sh"
+CACHE="$TEAM_ENV_CACHE_ROOT"
 ADMIN="$CACHE/cluster/kubeconfig"
 DEV="$CACHE/cluster/developer.kubeconfig"
 QA="$CACHE/cluster/qa.kubeconfig"

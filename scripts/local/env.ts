@@ -10,9 +10,13 @@ import * as path from "path";
 /** Repository root. */
 export const ROOT = path.resolve(__dirname, "..", "..");
 
-/** Cache directory outside the work tree (toolchain, cluster binaries, local state). */
-export function cacheDir(): string {
-  return process.env.TEAM_ENV_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "team-environments");
+/**
+ * Cache directory outside the work tree (toolchain, cluster binaries, local state): the same path
+ * as scripts/lib/cache.sh computes for the shell scripts (an empty variable counts as unset, as
+ * bash's `:-` does). tests/local-env.spec.ts checks that the two agree.
+ */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TEAM_ENV_CACHE || path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache"), "team-environments");
 }
 
 /** Raised for a failed local step; the message names the step. */
