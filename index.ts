@@ -3,7 +3,7 @@
  * environment: `cluster`, `qa`, `staging`, `production` or `feature-pr-<N>` (see README).
  */
 import * as k8s from "@pulumi/kubernetes";
-import { ClusterPlatform } from "./components/cluster";
+import { ClusterPlatform } from "./components/cluster-platform";
 import { Environment } from "./components/environment";
 import { loadSettings } from "./config";
 import { CI_NAMESPACE, MONITORING_NAMESPACE } from "./policy/conventions";

@@ -4,14 +4,14 @@
  * Prints medians and ratios measured side by side in this one run.
  */
 import * as path from "path";
-import { ServiceDefinition } from "../base";
+import { ServiceDefinition } from "../base/catalogue";
 import { ProgramRun, ROOT, runProgram } from "../tests/support/program";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STACKS = ["qa", "staging", "production", "feature-pr-142"];
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const catalogue = (require(path.join(ROOT, "base.ts")) as { SERVICE_CATALOGUE: ServiceDefinition[] }).SERVICE_CATALOGUE;
+const catalogue = (require(path.join(ROOT, "base", "catalogue.ts")) as { SERVICE_CATALOGUE: ServiceDefinition[] }).SERVICE_CATALOGUE;
 const original = [...catalogue];
 
 /** Grows the catalogue to ten services (6 synthetic API services like core-api). */

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { JOB_RESOURCES } from "../base";
-import { IngressSettings, ServiceSettings } from "../config";
+import { JOB_RESOURCES } from "../base/catalogue";
+import { IngressSettings, ServiceSettings } from "../config/settings";
 import { baseLabels, selectorLabels, workloadLabels } from "../policy/conventions";
-import { containerSecurityContext, podSecurityContext, resourceBlock, shortHash } from "../workload";
+import { containerSecurityContext, podSecurityContext, resourceBlock, shortHash } from "../k8s/workload";
 
 /** Arguments of {@link AppService}. */
 export interface AppServiceArgs {

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { AppSettings } from "../config";
+import { AppSettings } from "../config/settings";
 import { baseLabels } from "../policy/conventions";
 import { AppService } from "./app-service";
-import { Autoscaler } from "./hpa";
-import { DisruptionBudget } from "./pdb";
+import { Autoscaler } from "./autoscaler";
+import { DisruptionBudget } from "./disruption-budget";
 
 /** Arguments of {@link App}. */
 export interface AppArgs {

@@ -9,11 +9,11 @@ import {
   previewDeployerSecretRules,
   ROLE_NAMES,
   Rule,
-} from "../access";
-import { AccessSettings } from "../config";
+} from "../rbac/rules";
+import { AccessSettings } from "../config/settings";
 import { baseLabels, DRIFT_READER, LABEL, PREVIEW_DEPLOYER } from "../policy/conventions";
 import { admissionPolicies } from "../policy/analysis/fences";
-import { ServiceAccountIdentity } from "./ci-deployer";
+import { ServiceAccountIdentity } from "./service-account-identity";
 import { subjects } from "./environment-access";
 
 /** Arguments of {@link ClusterAccess}. */

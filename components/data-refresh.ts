@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { JOB_RESOURCES } from "../base";
-import { DataRefreshSettings } from "../config";
+import { JOB_RESOURCES } from "../base/catalogue";
+import { DataRefreshSettings } from "../config/settings";
 import { DATA_REFRESH_WORKLOAD, workloadLabels } from "../policy/conventions";
-import { containerSecurityContext, podSecurityContext, resourceBlock } from "../workload";
+import { containerSecurityContext, podSecurityContext, resourceBlock } from "../k8s/workload";
 
 /** Arguments of {@link DataRefresh}. */
 export interface DataRefreshArgs {

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ciOidcUser, deployerRules, QA_ADMIN_RULES, ROLE_NAMES } from "../access";
-import { AccessSettings } from "../config";
+import { ciOidcUser, deployerRules, QA_ADMIN_RULES, ROLE_NAMES } from "../rbac/rules";
+import { AccessSettings } from "../config/settings";
 import { baseLabels, DEPLOYER_SERVICE_ACCOUNT, PREVIEW_DEPLOYER } from "../policy/conventions";
-import { ServiceAccountIdentity } from "./ci-deployer";
+import { ServiceAccountIdentity } from "./service-account-identity";
 
 /** Arguments of {@link EnvironmentAccess}. */
 export interface EnvironmentAccessArgs {

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AppSettings } from "../config";
+import { AppSettings } from "../config/settings";
 import { App } from "./app";
 import { DataRefresh } from "./data-refresh";
 import { Guardrails } from "./guardrails";
 import { Postgres } from "./postgres";
-import { AlertRules } from "./prometheus-rules";
+import { AlertRules } from "./alert-rules";
 
 /** Arguments of {@link Environment}. */
 export interface EnvironmentArgs {

@@ -1,7 +1,7 @@
 import * as github from "@pulumi/github";
 import * as pulumi from "@pulumi/pulumi";
 import { LONG_LIVED_ENVIRONMENTS } from "../policy/conventions";
-import { GitHubSettings } from "../config";
+import { GitHubSettings } from "../config/settings";
 
 /** A long-lived environment. */
 type LongLived = (typeof LONG_LIVED_ENVIRONMENTS)[number];

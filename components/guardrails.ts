@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AccessSettings, GuardrailSettings } from "../config";
+import { AccessSettings, GuardrailSettings } from "../config/settings";
 import { EnvironmentAccess } from "./environment-access";
-import { EnvironmentNamespace } from "./namespace";
-import { NetworkIsolation } from "./network-policy";
+import { EnvironmentNamespace } from "./environment-namespace";
+import { NetworkIsolation } from "./network-isolation";
 import { Quota } from "./quota";
 
 /** Arguments of {@link Guardrails}. */

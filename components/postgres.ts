@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { DATABASE_WORKLOAD } from "../base";
-import { DatabaseSettings } from "../config";
+import { DATABASE_WORKLOAD } from "../base/catalogue";
+import { DatabaseSettings } from "../config/settings";
 import { selectorLabels, workloadLabels } from "../policy/conventions";
-import { containerSecurityContext, podSecurityContext, resourceBlock } from "../workload";
+import { containerSecurityContext, podSecurityContext, resourceBlock } from "../k8s/workload";
 
 /** Arguments of {@link Postgres}. */
 export interface PostgresArgs {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { QuotaProfile } from "../base";
+import { QuotaProfile } from "../base/profiles";
 import { baseLabels } from "../policy/conventions";
 
 /** Arguments of {@link Quota}. */

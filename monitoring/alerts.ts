@@ -5,7 +5,7 @@
  * The dashboard (dashboard.ts) reads only the metrics and labels named here.
  */
 
-/** How one environment kind alerts (see `KindProfile.alerts` in base.ts). */
+/** How one environment kind alerts (see `KindProfile.alerts` in base/profiles.ts). */
 export interface AlertPolicy {
   /** `critical` pages (production); `warning` goes to chat (staging). See routing.ts. */
   severity: "critical" | "warning";

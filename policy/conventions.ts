@@ -179,7 +179,7 @@ export function platformPeer(pods: { namespace: string; labels: Readonly<Record<
 /**
  * What the parity rule lets differ between staging and production, as globs over
  * `Kind/name:path`: staging's data refresh and the autoscaling bounds stack config may set. The
- * config keys each may set are the key table's (config.ts: KEY_SCOPES).
+ * config keys each may set are the key table's (config/keys.ts: KEYS).
  */
 export const PARITY_OBJECT_DELTAS: readonly string[] = [
   "CronJob/data-refresh:",

@@ -88,7 +88,7 @@ COMPONENTS=(etcd oidc-issuer kube-apiserver kube-controller-manager kube-schedul
 OIDC_DIR="$CLUSTER_DIR/oidc"
 OIDC_URL="https://$HOST:$OIDC_PORT"
 # The audience CI jobs request, and the user a job's token maps to. The program binds
-# `github:<owner>/<repo>:<environment>` (access.ts: ciOidcUser); only a job that ran in a GitHub
+# `github:<owner>/<repo>:<environment>` (rbac/rules.ts: ciOidcUser); only a job that ran in a GitHub
 # environment carries the `environment` claim, so a branch's job maps to no user at all.
 OIDC_AUDIENCE=team-environments
 # The one repository whose jobs may authenticate at all (GitHub's issuer serves every repository).

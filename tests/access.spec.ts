@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { APP_STACK_RESOURCES, CI_OIDC_USERNAME_EXPRESSION, ciOidcUser, DEVELOPER_READ_RULES, FEATURE_DEVELOPER_RULES, QA_ADMIN_RULES, ROLE_NAMES, WRITE_VERBS } from "../access";
+import { APP_STACK_RESOURCES, CI_OIDC_USERNAME_EXPRESSION, ciOidcUser, DEVELOPER_READ_RULES, FEATURE_DEVELOPER_RULES, QA_ADMIN_RULES, ROLE_NAMES, WRITE_VERBS } from "../rbac/rules";
 import { accessSummary, allows, evaluateRbac, readRbac } from "../policy/analysis/rbac";
 import { readFences } from "../policy/analysis/fences";
 import { ResourceLike } from "../policy/analysis/objects";

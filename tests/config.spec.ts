@@ -169,7 +169,7 @@ describe("config", () => {
 
     it("fails before any resource is registered, with a RunError (no stack trace)", async () => {
       const { error, run } = await tryRunProgram("staging", { replicas: -3 });
-      // index.ts was loaded afresh, with its own copy of config.ts: compare by name.
+      // index.ts was loaded afresh, with its own copy of the config modules: compare by name.
       assert.ok(error instanceof Error && error.name === "ConfigError", String(error));
       assert.ok(RunError.isInstance(error), "Pulumi prints a RunError without a stack trace");
       assert.match(error.message, /^invalid stack configuration \(\d+ problems?\):\n {2}- team-environments:replicas/);

@@ -83,7 +83,7 @@ export function previewArgs(stack: string, policyPack: string | undefined = POLI
 }
 
 /**
- * Secrets, left out of the drift check's refresh: its identity may not read them (access.ts:
+ * Secrets, left out of the drift check's refresh: its identity may not read them (rbac/rules.ts:
  * driftReaderRules). A URN glob: `**` is any text, so this is every resource of type Secret.
  */
 export const DRIFT_EXCLUDED = "**kubernetes:core/v1:Secret::**";

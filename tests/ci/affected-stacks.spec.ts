@@ -5,7 +5,7 @@ const ALL = ["cluster", "qa", "staging", "production"];
 
 describe("affected-stacks", () => {
   it("previews every long-lived stack when the program changes", () => {
-    for (const file of ["index.ts", "config.ts", "labels.ts", "components/app.ts", "monitoring/alerts.ts", "some-new-folder/x.ts", "policy/rules/x.ts", "Pulumi.yaml", "package-lock.json"]) {
+    for (const file of ["index.ts", "config/app.ts", "base/profiles.ts", "rbac/rules.ts", "components/app.ts", "monitoring/alerts.ts", "some-new-folder/x.ts", "policy/rules/x.ts", "Pulumi.yaml", "package-lock.json"]) {
       assert.deepEqual(affectedStacks(["docs/x.md", file]), ALL, file);
     }
   });

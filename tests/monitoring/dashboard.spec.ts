@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SERVICE_CATALOGUE } from "../../base";
+import { SERVICE_CATALOGUE } from "../../base/catalogue";
 import { environmentsDashboard } from "../../monitoring/dashboard";
 import { RuleGroup } from "../../monitoring/alerts";
 import { monitoringTools, runTool } from "../support/monitoring-tools";

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { PREVIEW_DEPLOYER_USER, ROLE_NAMES } from "../../access";
+import { PREVIEW_DEPLOYER_USER, ROLE_NAMES } from "../../rbac/rules";
 import { featureStackName } from "../../policy/conventions";
 import { FEATURE_NAMESPACE_PATTERN, admissionPolicies, fenceAdmits, previewDeployerFence, readFences } from "../../policy/analysis/fences";
 import { ResourceLike } from "../../policy/analysis/objects";

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Rule } from "../access";
-import { buildKubeconfig } from "../kubeconfig";
+import { Rule } from "../rbac/rules";
+import { buildKubeconfig } from "../k8s/kubeconfig";
 import { baseLabels } from "../policy/conventions";
 
 /** Arguments of {@link ServiceAccountIdentity}. */

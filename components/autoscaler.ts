@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AutoscalingSettings } from "../config";
+import { AutoscalingSettings } from "../config/settings";
 import { baseLabels } from "../policy/conventions";
 
 /** Arguments of {@link Autoscaler}. */

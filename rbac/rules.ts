@@ -3,7 +3,7 @@
  * the access table and the tests read one definition. Least privilege: explicit groups,
  * resources and verbs; no wildcards anywhere.
  */
-import { PREVIEW_DEPLOYER, serviceAccountUser } from "./policy/conventions";
+import { PREVIEW_DEPLOYER, serviceAccountUser } from "../policy/conventions";
 
 /** An RBAC PolicyRule. */
 export interface Rule {

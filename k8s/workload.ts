@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import { createHash } from "crypto";
-import { ResourceRequirements } from "./base";
+import { ResourceRequirements } from "../base/catalogue";
 
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { SERVICE_CATALOGUE } from "../base";
-import { GuardrailSettings } from "../config";
+import { SERVICE_CATALOGUE } from "../base/catalogue";
+import { GuardrailSettings } from "../config/settings";
 import { baseLabels, LABEL, PLATFORM_PODS, platformPeer } from "../policy/conventions";
 
 /** Arguments of {@link NetworkIsolation}. */

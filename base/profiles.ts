@@ -1,109 +1,13 @@
 /**
- * The shared base every environment is built from: the service catalogue and, per environment
- * kind, the defaults that differ by kind (replicas, autoscaling, quotas, alert severity, …).
+ * The shared base, part two: per environment kind, the defaults that differ by kind (replicas,
+ * autoscaling, quotas, alert severity, guardrails, …).
  *
  * Staging and production read the *same* profile (`LOCKED_PROFILE`); what may differ between
- * them is only what stack config may set for them (the key table, `KEY_SCOPES` in config.ts).
+ * them is only what stack config may set for them (the key table, config/keys.ts).
  */
-import type { AlertPolicy } from "./monitoring/alerts";
-import { AppKind, CatalogueEntry, DATABASE, SERVICES } from "./policy/conventions";
-
-/** CPU and memory as Kubernetes quantities. */
-export interface ComputeResources {
-  cpu: string;
-  memory: string;
-}
-
-/** Requests and limits of one container. */
-export interface ResourceRequirements {
-  requests: ComputeResources;
-  limits: ComputeResources;
-}
-
-/** One service of the application, as every environment runs it. */
-export interface ServiceDefinition {
-  /** Service name: Deployment, Service, ConfigMap and image name. */
-  name: string;
-  /** `web` serves browsers, `api` serves other services and clients. */
-  role: "web" | "api";
-  /** The container port; the Service exposes it as port 80. */
-  port: number;
-  /** Host prefix of its ingress (`api` → `api.<environment host>`), "" for the bare host, undefined for no ingress. */
-  hostPrefix?: string;
-  /** Whether a migrations Job must complete before each rollout. */
-  migrations: boolean;
-  /** Whether the root filesystem is read-only (a writable /tmp emptyDir is mounted). */
-  readOnlyRootFilesystem: boolean;
-  /** HTTP paths of the probes. */
-  readinessPath: string;
-  livenessPath: string;
-  /** Requests and limits in staging and production. */
-  resources: ResourceRequirements;
-  /** Non-secret settings, delivered as the service's ConfigMap (same keys everywhere). */
-  config: Record<string, string>;
-  /** Whether the service talks to the database (gets DATABASE_* env). */
-  usesDatabase: boolean;
-}
-
-const standardResources: ResourceRequirements = {
-  requests: { cpu: "250m", memory: "256Mi" },
-  limits: { cpu: "1", memory: "512Mi" },
-};
-
-/** What the program adds to each catalogue entry (policy/conventions.ts: SERVICES). */
-const SERVICE_DETAILS: Record<string, Omit<ServiceDefinition, "name" | "role" | "port">> = {
-  pwa: {
-    hostPrefix: "",
-    migrations: false,
-    readOnlyRootFilesystem: true,
-    readinessPath: "/",
-    livenessPath: "/healthz",
-    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-    config: { API_BASE_PATH: "/api", CACHE_TTL: "300" },
-    usesDatabase: false,
-  },
-  "api-gateway": {
-    hostPrefix: "api",
-    migrations: false,
-    readOnlyRootFilesystem: true,
-    readinessPath: "/ready",
-    livenessPath: "/health",
-    resources: standardResources,
-    config: { UPSTREAM_CORE_API: "http://core-api", UPSTREAM_AUTH: "http://auth", RATE_LIMIT_RPS: "50" },
-    usesDatabase: false,
-  },
-  "core-api": {
-    migrations: true,
-    readOnlyRootFilesystem: true,
-    readinessPath: "/ready",
-    livenessPath: "/health",
-    resources: standardResources,
-    config: { DATABASE_POOL_SIZE: "10", CACHE_TTL: "300" },
-    usesDatabase: true,
-  },
-  auth: {
-    hostPrefix: "auth",
-    migrations: true,
-    // The auth service writes its signing-key cache to disk.
-    readOnlyRootFilesystem: false,
-    readinessPath: "/ready",
-    livenessPath: "/health",
-    resources: standardResources,
-    config: { SESSION_TTL: "3600", OIDC_ISSUER_PATH: "/auth" },
-    usesDatabase: true,
-  },
-};
-
-function serviceDefinition(entry: CatalogueEntry): ServiceDefinition {
-  const details = SERVICE_DETAILS[entry.name];
-  if (details === undefined || entry.component === "database") {
-    throw new Error(`base.ts: catalogue service ${entry.name} needs an entry in SERVICE_DETAILS (and a web or api component)`);
-  }
-  return { name: entry.name, role: entry.component, port: entry.port, ...details };
-}
-
-/** The application: the seeds' four services, in the order of the conventions' catalogue. */
-export const SERVICE_CATALOGUE: readonly ServiceDefinition[] = SERVICES.map(serviceDefinition);
+import type { AlertPolicy } from "../monitoring/alerts";
+import { AppKind } from "../policy/conventions";
+import { ResourceRequirements } from "./catalogue";
 
 /** Quota of one namespace. */
 export interface QuotaProfile {
@@ -146,6 +50,15 @@ export interface KindProfile {
   protect: boolean;
   /** What the environment's guardrails grant and admit. */
   guardrails: GuardrailProfile;
+  /**
+   * The stack creates its own guardrails (namespace, quota, network policy, RBAC) and checks that
+   * its pods fit its quota: a preview. Otherwise the cluster stack owns them.
+   */
+  ownsGuardrails: boolean;
+  /** Refreshes its database from an anonymised production backup (a CronJob). */
+  dataRefresh: boolean;
+  /** Accepts the `latest` image tag (a preview deploys whatever its branch just built). */
+  latestTag: boolean;
 }
 
 /** The kind-dependent part of an environment's guardrails. */
@@ -164,13 +77,15 @@ export interface GuardrailProfile {
 
 const LONG_LIVED_GUARDRAILS: GuardrailProfile = { previewAccess: false, qaAdmin: false, borrowsFromQa: false, admitsPreviews: false, dataRefreshEgress: false };
 
-const LOCKED_PROFILE: Omit<KindProfile, "alerts" | "basicAuth" | "protect" | "migrationRetries" | "guardrails"> = {
+const LOCKED_PROFILE: Omit<KindProfile, "alerts" | "basicAuth" | "protect" | "migrationRetries" | "guardrails" | "dataRefresh"> = {
   autoscaling: { minReplicas: 3, maxReplicas: 8, cpuUtilization: 70, memoryUtilization: 80 },
   pdbMinAvailable: 2,
   rollout: { maxSurge: 1, maxUnavailable: 0 },
   database: "persistent",
   optionalSecrets: false,
   logLevel: "info",
+  ownsGuardrails: false,
+  latestTag: false,
   quota: {
     requestsCpu: "12",
     requestsMemory: "16Gi",
@@ -195,6 +110,9 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     logLevel: "debug",
     migrationRetries: 2,
     guardrails: { ...LONG_LIVED_GUARDRAILS, previewAccess: true, borrowsFromQa: true },
+    ownsGuardrails: true,
+    dataRefresh: false,
+    latestTag: true,
     quota: {
       requestsCpu: "1",
       requestsMemory: "1Gi",
@@ -217,6 +135,9 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     logLevel: "debug",
     migrationRetries: 2,
     guardrails: { ...LONG_LIVED_GUARDRAILS, qaAdmin: true, admitsPreviews: true },
+    ownsGuardrails: false,
+    dataRefresh: false,
+    latestTag: false,
     quota: {
       requestsCpu: "4",
       requestsMemory: "8Gi",
@@ -237,6 +158,7 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     protect: false,
     migrationRetries: 2,
     guardrails: { ...LONG_LIVED_GUARDRAILS, dataRefreshEgress: true },
+    dataRefresh: true,
   },
   // Production never retries a failed migration: a half-applied one needs a person.
   production: {
@@ -246,29 +168,7 @@ export const KIND_PROFILES: Record<AppKind, KindProfile> = {
     protect: true,
     migrationRetries: 0,
     guardrails: LONG_LIVED_GUARDRAILS,
+    dataRefresh: false,
   },
 };
 
-/** The database's workload name (`app.kubernetes.io/instance: postgres-<environment>`). */
-export const DATABASE_WORKLOAD = DATABASE.name;
-
-/** Postgres as every environment runs it. */
-export const DATABASE_DEFAULTS = {
-  image: "postgres:17-alpine",
-  port: DATABASE.port,
-  storageSize: "10Gi",
-  resources: {
-    requests: { cpu: "100m", memory: "256Mi" },
-    limits: { cpu: "1", memory: "1Gi" },
-  } satisfies ResourceRequirements,
-  ephemeralResources: {
-    requests: { cpu: "100m", memory: "128Mi" },
-    limits: { cpu: "500m", memory: "256Mi" },
-  } satisfies ResourceRequirements,
-};
-
-/** Resources of the short-lived containers (migrations, data refresh). */
-export const JOB_RESOURCES: ResourceRequirements = {
-  requests: { cpu: "50m", memory: "64Mi" },
-  limits: { cpu: "500m", memory: "256Mi" },
-};

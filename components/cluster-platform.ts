@@ -1,15 +1,15 @@
 import * as github from "@pulumi/github";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ciOidcUser } from "../access";
-import { ClusterSettings } from "../config";
+import { ciOidcUser } from "../rbac/rules";
+import { ClusterSettings } from "../config/settings";
 import { baseLabels, MONITORING_NAMESPACE, PLATFORM_PODS, platformPeer } from "../policy/conventions";
 import { AlertRouting } from "./alert-routing";
 import { ClusterAccess } from "./cluster-access";
 import { EnvironmentsDashboard } from "./environments-dashboard";
 import { DriftEnvironment, GitHubEnvironments, GitHubEnvironmentSpec } from "./github-environments";
 import { Guardrails } from "./guardrails";
-import { EnvironmentNamespace } from "./namespace";
+import { EnvironmentNamespace } from "./environment-namespace";
 
 /** Arguments of {@link ClusterPlatform}. */
 export interface ClusterPlatformArgs {
