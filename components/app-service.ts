@@ -27,6 +27,29 @@ export interface AppServiceArgs {
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
+/** The port every Service exposes (the container port is the catalogue's). */
+const SERVICE_PORT = 80;
+/** A migration that has not finished in ten minutes is stuck: fail the Job (and so the rollout). */
+const MIGRATION_DEADLINE_SECONDS = 600;
+/** The writable /tmp of a read-only root filesystem. */
+const TMP_SIZE_LIMIT = "64Mi";
+/** Old ReplicaSets kept for `kubectl rollout undo`. */
+const REVISION_HISTORY = 5;
+/** Time a pod gets to drain in-flight requests after SIGTERM. */
+const TERMINATION_GRACE_SECONDS = 30;
+/** Readiness: checked early and often, so a new pod takes traffic soon after it can. */
+const READINESS = { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 };
+/** Liveness: later and rarer, so a slow start is not mistaken for a hang. */
+const LIVENESS = { initialDelaySeconds: 15, periodSeconds: 20, failureThreshold: 3 };
+
+/** What the service's containers (its pods and its migrations) are given. */
+interface ContainerInputs {
+  image: string;
+  env: k8s.types.input.core.v1.EnvVar[];
+  envFrom: k8s.types.input.core.v1.EnvFromSource[];
+  labels: (component: "web" | "api" | "migrations") => Record<string, string>;
+}
+
 /**
  * One service of the app: ConfigMap, migrations Job (completes before the rollout), Deployment
  * with probes, limits and a restricted security context, Service, and an ingress per host.
@@ -45,7 +68,6 @@ export class AppService extends pulumi.ComponentResource {
   constructor(name: string, args: AppServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:AppService", name, {}, opts);
     const s = args.service;
-    const image = `${s.image.repository}:${s.image.tag}`;
     this.selector = selectorLabels(s.name, args.environment);
     const labels = (component: "web" | "api" | "migrations") =>
       workloadLabels({ appName: args.appName, environment: args.environment, name: s.name, component, version: s.image.tag });
@@ -56,117 +78,22 @@ export class AppService extends pulumi.ComponentResource {
       { metadata: { name: `${s.name}-config`, namespace: args.namespace, labels: labels(s.role) }, data: configData },
       { parent: this },
     );
-
-    const env: k8s.types.input.core.v1.EnvVar[] = s.usesDatabase
-      ? [
-          { name: "DATABASE_HOST", value: args.database.host },
-          { name: "DATABASE_PORT", value: String(args.database.port) },
-          { name: "DATABASE_USER", valueFrom: { secretKeyRef: { name: args.database.credentialsSecret, key: "username" } } },
-          { name: "DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: args.database.credentialsSecret, key: "password" } } },
-          { name: "DATABASE_NAME", valueFrom: { secretKeyRef: { name: args.database.credentialsSecret, key: "database" } } },
-        ]
-      : [];
-    const envFrom = [
-      { configMapRef: { name: this.configMap.metadata.name } },
-      { secretRef: { name: s.secretRef, optional: args.optionalSecrets } },
-    ];
-    const tmp = s.readOnlyRootFilesystem
-      ? { volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }], mounts: [{ name: "tmp", mountPath: "/tmp" }] }
-      : { volumes: [], mounts: [] };
+    const inputs: ContainerInputs = {
+      image: `${s.image.repository}:${s.image.tag}`,
+      env: s.usesDatabase ? databaseEnv(args.database) : [],
+      envFrom: [
+        { configMapRef: { name: this.configMap.metadata.name } },
+        { secretRef: { name: s.secretRef, optional: args.optionalSecrets } },
+      ],
+      labels,
+    };
 
     const dependsOn: pulumi.Input<pulumi.Resource>[] = [...(args.dependsOn ?? [])];
     if (s.migrations) {
-      // A Job's pod template is immutable: one Job per image version, named after it. Pulumi waits
-      // for the Job to complete, and the Deployment depends on it, so the rollout starts only after
-      // the migrations succeeded; a failed migration stops the update with the old pods serving.
-      this.migrations = new k8s.batch.v1.Job(
-        `${name}-migrations`,
-        {
-          metadata: {
-            name: `${s.name}-migrate-${shortHash(image)}`,
-            namespace: args.namespace,
-            labels: labels("migrations"),
-          },
-          spec: {
-            backoffLimit: args.migrationRetries ?? 2,
-            activeDeadlineSeconds: 600,
-            template: {
-              metadata: { labels: labels("migrations") },
-              spec: {
-                restartPolicy: "Never",
-                automountServiceAccountToken: false,
-                securityContext: podSecurityContext(),
-                containers: [
-                  {
-                    name: "migrate",
-                    image,
-                    command: ["/app/migrate", "up"],
-                    env,
-                    envFrom,
-                    resources: resourceBlock(JOB_RESOURCES),
-                    securityContext: containerSecurityContext(true),
-                  },
-                ],
-              },
-            },
-          },
-        },
-        { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
-      );
+      this.migrations = this.createMigrations(name, args, inputs);
       dependsOn.push(this.migrations);
     }
-
-    this.deployment = new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
-      {
-        metadata: { name: s.name, namespace: args.namespace, labels: labels(s.role) },
-        spec: {
-          // Without a fixed count an HPA owns spec.replicas; leaving it out keeps Pulumi from fighting it.
-          ...(s.replicas === undefined ? {} : { replicas: s.replicas }),
-          selector: { matchLabels: this.selector },
-          strategy: { type: "RollingUpdate", rollingUpdate: { ...args.rollout } },
-          revisionHistoryLimit: 5,
-          template: {
-            metadata: {
-              labels: labels(s.role),
-              annotations: { "team-environments.dev/config-hash": shortHash(configData) },
-            },
-            spec: {
-              automountServiceAccountToken: false,
-              securityContext: podSecurityContext(),
-              terminationGracePeriodSeconds: 30,
-              volumes: tmp.volumes,
-              containers: [
-                {
-                  name: s.name,
-                  image,
-                  ports: [{ name: "http", containerPort: s.port, protocol: "TCP" }],
-                  env,
-                  envFrom,
-                  readinessProbe: {
-                    httpGet: { path: s.readinessPath, port: "http" },
-                    initialDelaySeconds: 5,
-                    periodSeconds: 5,
-                    failureThreshold: 3,
-                  },
-                  livenessProbe: {
-                    httpGet: { path: s.livenessPath, port: "http" },
-                    initialDelaySeconds: 15,
-                    periodSeconds: 20,
-                    failureThreshold: 3,
-                  },
-                  resources: resourceBlock(s.resources),
-                  securityContext: containerSecurityContext(s.readOnlyRootFilesystem),
-                  volumeMounts: tmp.mounts,
-                },
-              ],
-            },
-          },
-        },
-      },
-      { parent: this, dependsOn },
-    );
-
+    this.deployment = this.createDeployment(name, args, inputs, shortHash(configData), dependsOn);
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
@@ -174,45 +101,134 @@ export class AppService extends pulumi.ComponentResource {
         spec: {
           type: "ClusterIP",
           selector: this.selector,
-          ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
+          ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
         },
       },
       { parent: this },
     );
-
     if (s.host !== undefined) {
       this.url = `https://${s.host}`;
-      this.ingress = this.createIngress(name, args, s.host);
+      this.ingress =
+        args.ingress.kind === "ingressroute" ? this.createIngressRoute(name, args, s.host) : this.createIngress(name, args, s.host);
     }
     this.registerOutputs({ url: this.url });
   }
 
-  private createIngress(name: string, args: AppServiceArgs, host: string) {
+  /**
+   * A Job's pod template is immutable: one Job per image version, named after it. Pulumi waits for
+   * the Job to complete, and the Deployment depends on it, so the rollout starts only after the
+   * migrations succeeded; a failed migration stops the update with the old pods serving.
+   */
+  private createMigrations(name: string, args: AppServiceArgs, c: ContainerInputs): k8s.batch.v1.Job {
     const s = args.service;
-    const metadata = { name: s.name, namespace: args.namespace, labels: baseLabels(args.appName, args.environment) };
-    if (args.ingress.kind === "ingressroute") {
-      return new k8s.apiextensions.CustomResource(
-        `${name}-ingressroute`,
-        {
-          apiVersion: "traefik.io/v1alpha1",
-          kind: "IngressRoute",
-          metadata,
-          spec: {
-            entryPoints: ["websecure"],
-            routes: [
-              {
-                match: `Host(\`${host}\`)`,
-                kind: "Rule",
-                services: [{ name: this.service.metadata.name, port: 80 }],
-                middlewares: args.basicAuthMiddleware ? [{ name: args.basicAuthMiddleware }] : [],
-              },
-            ],
-            tls: args.ingress.certResolver ? { certResolver: args.ingress.certResolver } : {},
+    return new k8s.batch.v1.Job(
+      `${name}-migrations`,
+      {
+        metadata: { name: `${s.name}-migrate-${shortHash(c.image)}`, namespace: args.namespace, labels: c.labels("migrations") },
+        spec: {
+          backoffLimit: args.migrationRetries ?? 2,
+          activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,
+          template: {
+            metadata: { labels: c.labels("migrations") },
+            spec: {
+              restartPolicy: "Never",
+              automountServiceAccountToken: false,
+              securityContext: podSecurityContext(),
+              containers: [
+                {
+                  name: "migrate",
+                  image: c.image,
+                  command: ["/app/migrate", "up"],
+                  env: c.env,
+                  envFrom: c.envFrom,
+                  resources: resourceBlock(JOB_RESOURCES),
+                  securityContext: containerSecurityContext(true),
+                },
+              ],
+            },
           },
         },
-        { parent: this },
-      );
-    }
+      },
+      { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
+    );
+  }
+
+  private createDeployment(
+    name: string,
+    args: AppServiceArgs,
+    c: ContainerInputs,
+    configHash: string,
+    dependsOn: pulumi.Input<pulumi.Resource>[],
+  ): k8s.apps.v1.Deployment {
+    const s = args.service;
+    const tmp = s.readOnlyRootFilesystem
+      ? { volumes: [{ name: "tmp", emptyDir: { sizeLimit: TMP_SIZE_LIMIT } }], mounts: [{ name: "tmp", mountPath: "/tmp" }] }
+      : { volumes: [], mounts: [] };
+    const container: k8s.types.input.core.v1.Container = {
+      name: s.name,
+      image: c.image,
+      ports: [{ name: "http", containerPort: s.port, protocol: "TCP" }],
+      env: c.env,
+      envFrom: c.envFrom,
+      readinessProbe: { httpGet: { path: s.readinessPath, port: "http" }, ...READINESS },
+      livenessProbe: { httpGet: { path: s.livenessPath, port: "http" }, ...LIVENESS },
+      resources: resourceBlock(s.resources),
+      securityContext: containerSecurityContext(s.readOnlyRootFilesystem),
+      volumeMounts: tmp.mounts,
+    };
+    return new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: { name: s.name, namespace: args.namespace, labels: c.labels(s.role) },
+        spec: {
+          // Without a fixed count an HPA owns spec.replicas; leaving it out keeps Pulumi from fighting it.
+          ...(s.replicas === undefined ? {} : { replicas: s.replicas }),
+          selector: { matchLabels: this.selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { ...args.rollout } },
+          revisionHistoryLimit: REVISION_HISTORY,
+          template: {
+            metadata: { labels: c.labels(s.role), annotations: { "team-environments.dev/config-hash": configHash } },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: podSecurityContext(),
+              terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+              volumes: tmp.volumes,
+              containers: [container],
+            },
+          },
+        },
+      },
+      { parent: this, dependsOn },
+    );
+  }
+
+  /** A Traefik IngressRoute for the host, behind basic auth when the environment has it. */
+  private createIngressRoute(name: string, args: AppServiceArgs, host: string): k8s.apiextensions.CustomResource {
+    return new k8s.apiextensions.CustomResource(
+      `${name}-ingressroute`,
+      {
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "IngressRoute",
+        metadata: ingressMetadata(args),
+        spec: {
+          entryPoints: ["websecure"],
+          routes: [
+            {
+              match: `Host(\`${host}\`)`,
+              kind: "Rule",
+              services: [{ name: this.service.metadata.name, port: SERVICE_PORT }],
+              middlewares: args.basicAuthMiddleware ? [{ name: args.basicAuthMiddleware }] : [],
+            },
+          ],
+          tls: args.ingress.certResolver ? { certResolver: args.ingress.certResolver } : {},
+        },
+      },
+      { parent: this },
+    );
+  }
+
+  /** A networking.k8s.io Ingress for the host, Traefik's router settings as annotations. */
+  private createIngress(name: string, args: AppServiceArgs, host: string): k8s.networking.v1.Ingress {
     const annotations: Record<string, pulumi.Input<string>> = {
       "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
       "traefik.ingress.kubernetes.io/router.tls": "true",
@@ -223,30 +239,34 @@ export class AppService extends pulumi.ComponentResource {
     if (args.ingress.certResolver) {
       annotations["traefik.ingress.kubernetes.io/router.tls.certresolver"] = args.ingress.certResolver;
     }
+    const backend = { service: { name: this.service.metadata.name, port: { number: SERVICE_PORT } } };
     return new k8s.networking.v1.Ingress(
       `${name}-ingress`,
       {
-        metadata: { ...metadata, annotations },
+        metadata: { ...ingressMetadata(args), annotations },
         spec: {
           ingressClassName: args.ingress.className,
           tls: [{ hosts: [host] }],
-          rules: [
-            {
-              host,
-              http: {
-                paths: [
-                  {
-                    path: "/",
-                    pathType: "Prefix",
-                    backend: { service: { name: this.service.metadata.name, port: { number: 80 } } },
-                  },
-                ],
-              },
-            },
-          ],
+          rules: [{ host, http: { paths: [{ path: "/", pathType: "Prefix", backend }] } }],
         },
       },
       { parent: this },
     );
   }
+}
+
+function ingressMetadata(args: AppServiceArgs) {
+  return { name: args.service.name, namespace: args.namespace, labels: baseLabels(args.appName, args.environment) };
+}
+
+/** The database connection: host and port in plain env, the credentials from their Secret. */
+function databaseEnv(db: AppServiceArgs["database"]): k8s.types.input.core.v1.EnvVar[] {
+  const fromSecret = (key: string) => ({ secretKeyRef: { name: db.credentialsSecret, key } });
+  return [
+    { name: "DATABASE_HOST", value: db.host },
+    { name: "DATABASE_PORT", value: String(db.port) },
+    { name: "DATABASE_USER", valueFrom: fromSecret("username") },
+    { name: "DATABASE_PASSWORD", valueFrom: fromSecret("password") },
+    { name: "DATABASE_NAME", valueFrom: fromSecret("database") },
+  ];
 }

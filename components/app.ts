@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { AppSettings } from "../config/settings";
+import { AppSettings, ServiceSettings } from "../config/settings";
 import { baseLabels } from "../policy/conventions";
 import { AppService } from "./app-service";
 import { Autoscaler } from "./autoscaler";
@@ -35,87 +35,13 @@ export class App extends pulumi.ComponentResource {
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:App", name, {}, opts);
     const a = args.settings;
-    const labels = baseLabels(a.appName, a.environment);
-
     let middleware: pulumi.Output<string> | undefined;
     if (a.ingress.basicAuthUser !== undefined) {
-      const password = new random.RandomPassword(`${name}-basic-auth-password`, { length: 24, special: false }, { parent: this });
-      const secret = new k8s.core.v1.Secret(
-        `${name}-basic-auth`,
-        {
-          metadata: { name: "basic-auth", namespace: args.namespace, labels },
-          type: "Opaque",
-          stringData: { users: pulumi.interpolate`${a.ingress.basicAuthUser}:${password.bcryptHash}` },
-        },
-        { parent: this },
-      );
-      const mw = new k8s.apiextensions.CustomResource(
-        `${name}-basic-auth-middleware`,
-        {
-          apiVersion: "traefik.io/v1alpha1",
-          kind: "Middleware",
-          metadata: { name: "basic-auth", namespace: args.namespace, labels },
-          spec: { basicAuth: { secret: secret.metadata.name } },
-        },
-        { parent: this },
-      );
-      middleware = mw.metadata.name;
-      this.basicAuthPassword = pulumi.secret(password.result);
+      const auth = this.createBasicAuth(name, args, a.ingress.basicAuthUser);
+      middleware = auth.middleware;
+      this.basicAuthPassword = auth.password;
     }
-
-    const environmentConfig = (host: string | undefined) => ({
-      APP_ENV: a.kind,
-      ENVIRONMENT_NAME: a.environment,
-      LOG_LEVEL: a.logLevel,
-      PUBLIC_URL: host ? `https://${host}` : "",
-    });
-
-    for (const service of a.services) {
-      const svc = new AppService(
-        `${name}-${service.name}`,
-        {
-          namespace: args.namespace,
-          environment: a.environment,
-          appName: a.appName,
-          service,
-          rollout: a.rollout,
-          ingress: a.ingress,
-          basicAuthMiddleware: middleware,
-          database: args.database,
-          optionalSecrets: a.optionalSecrets,
-          environmentConfig: environmentConfig(service.host),
-          migrationRetries: a.migrationRetries,
-          // Only services that use the database wait for it; the others roll out in parallel.
-          dependsOn: service.usesDatabase ? args.dependsOn : undefined,
-        },
-        { parent: this },
-      );
-      this.services[service.name] = svc;
-      const minReplicas = service.autoscaling?.minReplicas ?? service.replicas ?? 1;
-      if (service.autoscaling) {
-        this.autoscalers[service.name] = new Autoscaler(
-          `${name}-${service.name}`,
-          { namespace: args.namespace, environment: a.environment, appName: a.appName, deployment: svc.deployment, bounds: service.autoscaling },
-          { parent: this },
-        );
-      }
-      if (service.pdbMinAvailable !== undefined) {
-        this.disruptionBudgets[service.name] = new DisruptionBudget(
-          `${name}-${service.name}`,
-          {
-            namespace: args.namespace,
-            environment: a.environment,
-            appName: a.appName,
-            selector: svc.selector,
-            workload: service.name,
-            minAvailable: service.pdbMinAvailable,
-            minReplicas,
-          },
-          { parent: this },
-        );
-      }
-    }
-
+    for (const service of a.services) this.addService(name, args, service, middleware);
     // A preview deploys only what changed on its branch; the rest resolves to qa's services.
     for (const borrowed of a.borrowed) {
       this.borrowed[borrowed] = new k8s.core.v1.Service(
@@ -124,7 +50,7 @@ export class App extends pulumi.ComponentResource {
           metadata: {
             name: borrowed,
             namespace: args.namespace,
-            labels: { ...labels, "team-environments.dev/borrowed-from": "qa" },
+            labels: { ...baseLabels(a.appName, a.environment), "team-environments.dev/borrowed-from": "qa" },
           },
           spec: { type: "ExternalName", externalName: `${borrowed}.qa.svc.cluster.local` },
         },
@@ -133,10 +59,85 @@ export class App extends pulumi.ComponentResource {
     }
     this.registerOutputs({
       services: Object.keys(this.services),
-      urls: Object.fromEntries(Object.entries(this.services).flatMap(([n, s]) => (s.url ? [[n, s.url]] : []))),
+      urls: this.urls,
       borrowed: Object.keys(this.borrowed),
       basicAuthPassword: this.basicAuthPassword,
     });
+  }
+
+  /** A generated password (bcrypt in a Secret) and the Traefik Middleware that asks for it. */
+  private createBasicAuth(name: string, args: AppArgs, user: string): { middleware: pulumi.Output<string>; password: pulumi.Output<string> } {
+    const labels = baseLabels(args.settings.appName, args.settings.environment);
+    const password = new random.RandomPassword(`${name}-basic-auth-password`, { length: 24, special: false }, { parent: this });
+    const secret = new k8s.core.v1.Secret(
+      `${name}-basic-auth`,
+      {
+        metadata: { name: "basic-auth", namespace: args.namespace, labels },
+        type: "Opaque",
+        stringData: { users: pulumi.interpolate`${user}:${password.bcryptHash}` },
+      },
+      { parent: this },
+    );
+    const middleware = new k8s.apiextensions.CustomResource(
+      `${name}-basic-auth-middleware`,
+      {
+        apiVersion: "traefik.io/v1alpha1",
+        kind: "Middleware",
+        metadata: { name: "basic-auth", namespace: args.namespace, labels },
+        spec: { basicAuth: { secret: secret.metadata.name } },
+      },
+      { parent: this },
+    );
+    return { middleware: middleware.metadata.name, password: pulumi.secret(password.result) };
+  }
+
+  /** One service, with its HPA and PDB when the environment has them. */
+  private addService(name: string, args: AppArgs, service: ServiceSettings, middleware: pulumi.Output<string> | undefined): void {
+    const a = args.settings;
+    const common = { namespace: args.namespace, environment: a.environment, appName: a.appName };
+    const svc = new AppService(
+      `${name}-${service.name}`,
+      {
+        ...common,
+        service,
+        rollout: a.rollout,
+        ingress: a.ingress,
+        basicAuthMiddleware: middleware,
+        database: args.database,
+        optionalSecrets: a.optionalSecrets,
+        environmentConfig: {
+          APP_ENV: a.kind,
+          ENVIRONMENT_NAME: a.environment,
+          LOG_LEVEL: a.logLevel,
+          PUBLIC_URL: service.host ? `https://${service.host}` : "",
+        },
+        migrationRetries: a.migrationRetries,
+        // Only services that use the database wait for it; the others roll out in parallel.
+        dependsOn: service.usesDatabase ? args.dependsOn : undefined,
+      },
+      { parent: this },
+    );
+    this.services[service.name] = svc;
+    if (service.autoscaling) {
+      this.autoscalers[service.name] = new Autoscaler(
+        `${name}-${service.name}`,
+        { ...common, deployment: svc.deployment, bounds: service.autoscaling },
+        { parent: this },
+      );
+    }
+    if (service.pdbMinAvailable !== undefined) {
+      this.disruptionBudgets[service.name] = new DisruptionBudget(
+        `${name}-${service.name}`,
+        {
+          ...common,
+          selector: svc.selector,
+          workload: service.name,
+          minAvailable: service.pdbMinAvailable,
+          minReplicas: service.autoscaling?.minReplicas ?? service.replicas ?? 1,
+        },
+        { parent: this },
+      );
+    }
   }
 
   /** `https://host` per service with an ingress. */

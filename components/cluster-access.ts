@@ -1,15 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  DEVELOPER_READ_RULES,
-  driftReaderRules,
-  FEATURE_DEVELOPER_RULES,
-  PREVIEW_DEPLOYER_USER,
-  previewDeployerRules,
-  previewDeployerSecretRules,
-  ROLE_NAMES,
-  Rule,
-} from "../rbac/rules";
+import { DEVELOPER_READ_RULES, driftReaderRules, FEATURE_DEVELOPER_RULES, PREVIEW_DEPLOYER_USER, previewDeployerRules, previewDeployerSecretRules, RBAC_API_GROUP, ROLE_NAMES, Rule } from "../rbac/rules";
 import { AccessSettings } from "../config/settings";
 import { baseLabels, DRIFT_READER, LABEL, PREVIEW_DEPLOYER } from "../policy/conventions";
 import { admissionPolicies } from "../policy/analysis/fences";
@@ -29,7 +20,6 @@ export interface ClusterAccessArgs {
 /** Annotation that says, on each admission policy, what it guarantees. */
 const PURPOSE_ANNOTATION = "team-environments.dev/purpose";
 
-const RBAC = "rbac.authorization.k8s.io";
 
 /**
  * Cluster-scoped access. Developers: one ClusterRole that reads workloads, pods, logs, events
@@ -68,23 +58,10 @@ export class ClusterAccess extends pulumi.ComponentResource {
     const bindClusterWide = (resource: string, roleName: string, role: k8s.rbac.v1.ClusterRole, subjects: pulumi.Input<k8s.types.input.rbac.v1.Subject>[]) =>
       new k8s.rbac.v1.ClusterRoleBinding(
         `${name}-${resource}`,
-        { metadata: { name: roleName, labels }, roleRef: { apiGroup: RBAC, kind: "ClusterRole", name: role.metadata.name }, subjects },
+        { metadata: { name: roleName, labels }, roleRef: { apiGroup: RBAC_API_GROUP, kind: "ClusterRole", name: role.metadata.name }, subjects },
         { parent: this },
       );
-    /** A CI identity: a ServiceAccount in the CI namespace with its token and kubeconfig. */
-    const ciIdentity = (resource: string, id: { namespace: string; serviceAccount: string }) =>
-      new ServiceAccountIdentity(
-        `${name}-${resource}`,
-        {
-          namespace: this.ciNamespace.metadata.name,
-          namespaceName: id.namespace,
-          environment: "cluster",
-          appName: args.appName,
-          serviceAccount: id.serviceAccount,
-          server: args.server,
-        },
-        { parent: this },
-      );
+    const ciIdentity = (resource: string, id: { namespace: string; serviceAccount: string }) => this.ciIdentity(`${name}-${resource}`, args, id);
     const serviceAccount = (id: { namespace: string; serviceAccount: string }) => [{ kind: "ServiceAccount", name: id.serviceAccount, namespace: id.namespace }];
 
     this.developerRead = clusterRole("developer-read", ROLE_NAMES.developerRead, DEVELOPER_READ_RULES);
@@ -110,30 +87,51 @@ export class ClusterAccess extends pulumi.ComponentResource {
     const driftRole = clusterRole("drift-reader", ROLE_NAMES.driftReader, driftReaderRules());
     bindClusterWide("drift-reader", ROLE_NAMES.driftReader, driftRole, serviceAccount(DRIFT_READER));
 
-    const policies = admissionPolicies({
-      previewDeployerUser: PREVIEW_DEPLOYER_USER,
-      previewDeployer: PREVIEW_DEPLOYER,
-      featureRoles: { developers: ROLE_NAMES.featureDeveloper, deployerSecrets: ROLE_NAMES.previewDeployerSecrets },
-      domain: args.domain,
-    });
-    for (const policy of policies) {
-      const vap = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-        `${name}-${policy.name}`,
-        { metadata: { name: policy.name, labels, annotations: { [PURPOSE_ANNOTATION]: policy.purpose } }, spec: policy.spec },
-        { parent: this },
-      );
-      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-        `${name}-${policy.name}`,
-        // The name as a plain string (not the policy's output), so a preview already shows the fence.
-        { metadata: { name: policy.name, labels }, spec: { policyName: policy.name, validationActions: ["Deny"] } },
-        { parent: this, dependsOn: [vap] },
-      );
-      this.admission[policy.name] = vap;
-    }
+    this.createAdmission(name, labels, args.domain);
     this.registerOutputs({
       ciNamespace: this.ciNamespace.metadata.name,
       clusterRoles: [this.developerRead, this.featureDeveloper, this.previewDeployerRole, this.previewDeployerSecrets].map((r) => r.metadata.name),
       admissionPolicies: Object.keys(this.admission),
     });
+  }
+
+  /** A CI identity: a ServiceAccount in the CI namespace with its token and kubeconfig. */
+  private ciIdentity(resource: string, args: ClusterAccessArgs, id: { namespace: string; serviceAccount: string }): ServiceAccountIdentity {
+    return new ServiceAccountIdentity(
+      resource,
+      {
+        namespace: this.ciNamespace.metadata.name,
+        namespaceName: id.namespace,
+        environment: "cluster",
+        appName: args.appName,
+        serviceAccount: id.serviceAccount,
+        server: args.server,
+      },
+      { parent: this },
+    );
+  }
+
+  /** The admission fences (policy/analysis/fences.ts), each with a Deny binding of the same name. */
+  private createAdmission(name: string, labels: Record<string, string>, domain: string): void {
+      const policies = admissionPolicies({
+        previewDeployerUser: PREVIEW_DEPLOYER_USER,
+        previewDeployer: PREVIEW_DEPLOYER,
+        featureRoles: { developers: ROLE_NAMES.featureDeveloper, deployerSecrets: ROLE_NAMES.previewDeployerSecrets },
+        domain,
+      });
+      for (const policy of policies) {
+        const vap = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+          `${name}-${policy.name}`,
+          { metadata: { name: policy.name, labels, annotations: { [PURPOSE_ANNOTATION]: policy.purpose } }, spec: policy.spec },
+          { parent: this },
+        );
+        new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+          `${name}-${policy.name}`,
+          // The name as a plain string (not the policy's output), so a preview already shows the fence.
+          { metadata: { name: policy.name, labels }, spec: { policyName: policy.name, validationActions: ["Deny"] } },
+          { parent: this, dependsOn: [vap] },
+        );
+        this.admission[policy.name] = vap;
+      }
   }
 }

@@ -46,42 +46,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
       { environment: MONITORING_NAMESPACE, kind: "monitoring", appName: s.appName, podSecurity: "baseline" },
       { parent: this },
     );
-    const labels = baseLabels(s.appName, MONITORING_NAMESPACE);
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-monitoring-default-deny`,
-      { metadata: { name: "default-deny", namespace: this.monitoring.name, labels }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-monitoring-prometheus-egress`,
-      {
-        metadata: { name: "allow-prometheus-egress", namespace: this.monitoring.name, labels },
-        spec: {
-          podSelector: { matchLabels: { ...PLATFORM_PODS.prometheus.labels } },
-          policyTypes: ["Egress"],
-          // Prometheus scrapes every namespace and asks the API server for targets.
-          egress: [{ to: [{ namespaceSelector: {} }] }, { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }],
-        },
-      },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-monitoring-dns`,
-      {
-        metadata: { name: "allow-dns", namespace: this.monitoring.name, labels },
-        spec: {
-          podSelector: {},
-          policyTypes: ["Egress"],
-          egress: [
-            {
-              to: [platformPeer(PLATFORM_PODS.dns)],
-              ports: [{ protocol: "UDP", port: PLATFORM_PODS.dns.port }, { protocol: "TCP", port: PLATFORM_PODS.dns.port }],
-            },
-          ],
-        },
-      },
-      { parent: this },
-    );
+    this.monitoringPolicies(name, baseLabels(s.appName, MONITORING_NAMESPACE));
 
     this.alertRouting = new AlertRouting(
       `${name}-alert-routing`,
@@ -103,27 +68,77 @@ export class ClusterPlatform extends pulumi.ComponentResource {
 
     // drift.yml checks each long-lived stack nightly from its own GitHub environment.
     const driftEnvironments = ["cluster", ...s.environments.map((env) => env.environment)].map((stack) => `drift-${stack}` as DriftEnvironment);
-    if (s.github.enabled) {
-      const provider = new github.Provider(`${name}-github`, { owner: s.github.owner }, { parent: this });
-      this.github = new GitHubEnvironments(
-        `${name}-github`,
-        {
-          settings: s.github,
-          environments: [
-            // The preview deployer's kubeconfig, for feature-environment.yml's pull_request_target jobs.
-            { name: "preview" as const, kubeconfig: this.kubeconfigs.previews },
-            ...s.environments.map((env) => ({
-              name: env.environment as GitHubEnvironmentSpec["name"],
-              namespace: env.environment,
-              host: s.hosts[env.environment],
-              kubeconfig: this.kubeconfigs[env.environment],
-            })),
-            // The read-only drift identity in every drift environment.
-            ...driftEnvironments.map((drift) => ({ name: drift, kubeconfig: this.kubeconfigs.drift })),
-          ],
-        },
-        { parent: this, providers: [provider] },
+    if (s.github.enabled) this.github = this.connectGitHub(name, s, driftEnvironments);
+    this.describeCredentials(s, driftEnvironments);
+    this.registerOutputs({ environments: Object.keys(this.environments), ciCredentials: this.ciCredentials, kubeconfigs: this.kubeconfigs });
+  }
+
+  /** Default-deny in monitoring, then DNS for every pod and Prometheus's scrapes and API calls. */
+  private monitoringPolicies(name: string, labels: Record<string, string>): void {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-monitoring-default-deny`,
+        { metadata: { name: "default-deny", namespace: this.monitoring.name, labels }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+        { parent: this },
       );
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-monitoring-prometheus-egress`,
+        {
+          metadata: { name: "allow-prometheus-egress", namespace: this.monitoring.name, labels },
+          spec: {
+            podSelector: { matchLabels: { ...PLATFORM_PODS.prometheus.labels } },
+            policyTypes: ["Egress"],
+            // Prometheus scrapes every namespace and asks the API server for targets.
+            egress: [{ to: [{ namespaceSelector: {} }] }, { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }],
+          },
+        },
+        { parent: this },
+      );
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-monitoring-dns`,
+        {
+          metadata: { name: "allow-dns", namespace: this.monitoring.name, labels },
+          spec: {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [
+              {
+                to: [platformPeer(PLATFORM_PODS.dns)],
+                ports: [{ protocol: "UDP", port: PLATFORM_PODS.dns.port }, { protocol: "TCP", port: PLATFORM_PODS.dns.port }],
+              },
+            ],
+          },
+        },
+        { parent: this },
+      );
+  }
+
+  /** The GitHub environments holding each CI identity's kubeconfig (preview, qa, staging, production, drift-*). */
+  private connectGitHub(name: string, s: ClusterSettings, driftEnvironments: DriftEnvironment[]): GitHubEnvironments {
+    const provider = new github.Provider(`${name}-github`, { owner: s.github.owner }, { parent: this });
+    return new GitHubEnvironments(
+      `${name}-github`,
+      {
+        settings: s.github,
+        environments: [
+          // The preview deployer's kubeconfig, for feature-environment.yml's pull_request_target jobs.
+          { name: "preview" as const, kubeconfig: this.kubeconfigs.previews },
+          ...s.environments.map((env) => ({
+            name: env.environment as GitHubEnvironmentSpec["name"],
+            namespace: env.environment,
+            host: s.hosts[env.environment],
+            kubeconfig: this.kubeconfigs[env.environment],
+          })),
+          // The read-only drift identity in every drift environment.
+          ...driftEnvironments.map((drift) => ({ name: drift, kubeconfig: this.kubeconfigs.drift })),
+        ],
+      },
+      { parent: this, providers: [provider] },
+    );
+  }
+
+  /** Tells the operator where each CI credential went (the `ciCredentials` output). */
+  private describeCredentials(s: ClusterSettings, driftEnvironments: DriftEnvironment[]): void {
+    if (this.github) {
       const where = this.github.secretLocations;
       for (const env of s.environments) this.ciCredentials[env.environment] = where[env.environment];
       this.ciCredentials.previews = where.preview;
@@ -144,6 +159,5 @@ export class ClusterPlatform extends pulumi.ComponentResource {
           `GitHub OIDC user ${ciOidcUser(s.ciOidcRepository, env.environment)} (no secret; fallback: ${this.ciCredentials[env.environment]})`;
       }
     }
-    this.registerOutputs({ environments: Object.keys(this.environments), ciCredentials: this.ciCredentials, kubeconfigs: this.kubeconfigs });
   }
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ciOidcUser, deployerRules, QA_ADMIN_RULES, ROLE_NAMES } from "../rbac/rules";
+import { ciOidcUser, deployerRules, QA_ADMIN_RULES, RBAC_API_GROUP, ROLE_NAMES } from "../rbac/rules";
 import { AccessSettings } from "../config/settings";
 import { baseLabels, DEPLOYER_SERVICE_ACCOUNT, PREVIEW_DEPLOYER } from "../policy/conventions";
 import { ServiceAccountIdentity } from "./service-account-identity";
@@ -15,8 +15,8 @@ export interface EnvironmentAccessArgs {
   qaAdmin: boolean;
   appName: string;
   access: AccessSettings;
-  /** API server URL for the CI kubeconfig (long-lived environments). */
-  server: string;
+  /** API server URL for the CI deployer's kubeconfig; required unless `previewAccess` (previews have no deployer). */
+  server?: string;
   /** Bind the deployer Role to this repository's GitHub OIDC user too (long-lived environments). */
   ciOidcRepository?: string;
 }
@@ -26,8 +26,8 @@ type Subject = k8s.types.input.rbac.v1.Subject;
 /** RBAC subjects for lists of groups and users. */
 export function subjects(groups: string[], users: string[]): Subject[] {
   return [
-    ...groups.map((name) => ({ kind: "Group", name, apiGroup: "rbac.authorization.k8s.io" })),
-    ...users.map((name) => ({ kind: "User", name, apiGroup: "rbac.authorization.k8s.io" })),
+    ...groups.map((name) => ({ kind: "Group", name, apiGroup: RBAC_API_GROUP })),
+    ...users.map((name) => ({ kind: "User", name, apiGroup: RBAC_API_GROUP })),
   ];
 }
 
@@ -50,28 +50,19 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
 
   constructor(name: string, args: EnvironmentAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:EnvironmentAccess", name, {}, opts);
-    const labels = baseLabels(args.appName, args.environment);
-    const rbac = "rbac.authorization.k8s.io";
     if (args.previewAccess) {
-      this.developerBinding = new k8s.rbac.v1.RoleBinding(
-        `${name}-developers`,
-        {
-          metadata: { name: "developers", namespace: args.namespace, labels },
-          roleRef: { apiGroup: rbac, kind: "ClusterRole", name: ROLE_NAMES.featureDeveloper },
-          subjects: subjects(args.access.developerGroups, args.access.developerUsers),
-        },
-        { parent: this },
-      );
-      this.deployerSecretsBinding = new k8s.rbac.v1.RoleBinding(
+      this.developerBinding = this.bind(`${name}-developers`, args, "developers", { kind: "ClusterRole", name: ROLE_NAMES.featureDeveloper }, subjects(args.access.developerGroups, args.access.developerUsers));
+      this.deployerSecretsBinding = this.bind(
         `${name}-preview-deployer-secrets`,
-        {
-          metadata: { name: "preview-deployer-secrets", namespace: args.namespace, labels },
-          roleRef: { apiGroup: rbac, kind: "ClusterRole", name: ROLE_NAMES.previewDeployerSecrets },
-          subjects: [{ kind: "ServiceAccount", name: PREVIEW_DEPLOYER.serviceAccount, namespace: PREVIEW_DEPLOYER.namespace }],
-        },
-        { parent: this },
+        args,
+        "preview-deployer-secrets",
+        { kind: "ClusterRole", name: ROLE_NAMES.previewDeployerSecrets },
+        [{ kind: "ServiceAccount", name: PREVIEW_DEPLOYER.serviceAccount, namespace: PREVIEW_DEPLOYER.namespace }],
       );
     } else {
+      if (args.server === undefined) {
+        throw new Error(`${name}: server is required for ${args.environment}'s CI deployer kubeconfig (only previews, previewAccess: true, have no deployer)`);
+      }
       this.deployer = new ServiceAccountIdentity(
         `${name}-deployer`,
         {
@@ -87,37 +78,42 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
       );
       const role = this.deployer.role;
       if (args.ciOidcRepository && role) {
-        this.oidcBinding = new k8s.rbac.v1.RoleBinding(
-          `${name}-deployer-oidc`,
-          {
-            metadata: { name: `${ROLE_NAMES.deployer}-oidc`, namespace: args.namespace, labels },
-            roleRef: { apiGroup: rbac, kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "User", name: ciOidcUser(args.ciOidcRepository, args.environment), apiGroup: rbac }],
-          },
-          { parent: this },
-        );
+        this.oidcBinding = this.bind(`${name}-deployer-oidc`, args, `${ROLE_NAMES.deployer}-oidc`, { kind: "Role", name: role.metadata.name }, [
+          { kind: "User", name: ciOidcUser(args.ciOidcRepository, args.environment), apiGroup: RBAC_API_GROUP },
+        ]);
       }
     }
     if (args.qaAdmin) {
       this.qaRole = new k8s.rbac.v1.Role(
         `${name}-qa-admin`,
-        { metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels }, rules: QA_ADMIN_RULES },
+        { metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels: baseLabels(args.appName, args.environment) }, rules: QA_ADMIN_RULES },
         { parent: this },
       );
-      this.qaBinding = new k8s.rbac.v1.RoleBinding(
-        `${name}-qa-admin`,
-        {
-          metadata: { name: ROLE_NAMES.qaAdmin, namespace: args.namespace, labels },
-          roleRef: { apiGroup: rbac, kind: "Role", name: this.qaRole.metadata.name },
-          subjects: subjects(args.access.qaGroups, args.access.qaUsers),
-        },
-        { parent: this },
-      );
+      this.qaBinding = this.bind(`${name}-qa-admin`, args, ROLE_NAMES.qaAdmin, { kind: "Role", name: this.qaRole.metadata.name }, subjects(args.access.qaGroups, args.access.qaUsers));
     }
     this.registerOutputs({
       deployerServiceAccount: this.deployer?.serviceAccount.metadata.name,
       developerBinding: this.developerBinding?.metadata.name,
       qaRole: this.qaRole?.metadata.name,
     });
+  }
+
+  /** A RoleBinding in the environment's namespace. */
+  private bind(
+    resource: string,
+    args: EnvironmentAccessArgs,
+    bindingName: string,
+    roleRef: { kind: "Role" | "ClusterRole"; name: pulumi.Input<string> },
+    to: pulumi.Input<k8s.types.input.rbac.v1.Subject>[],
+  ): k8s.rbac.v1.RoleBinding {
+    return new k8s.rbac.v1.RoleBinding(
+      resource,
+      {
+        metadata: { name: bindingName, namespace: args.namespace, labels: baseLabels(args.appName, args.environment) },
+        roleRef: { apiGroup: RBAC_API_GROUP, ...roleRef },
+        subjects: to,
+      },
+      { parent: this },
+    );
   }
 }

@@ -9,8 +9,6 @@ import { AlertRules } from "./alert-rules";
 /** Arguments of {@link Environment}. */
 export interface EnvironmentArgs {
   settings: AppSettings;
-  /** API server URL (only used for a preview's own guardrails). */
-  server?: string;
 }
 
 /**
@@ -32,7 +30,7 @@ export class Environment extends pulumi.ComponentResource {
     if (s.guardrails) {
       this.guardrails = new Guardrails(
         name,
-        { appName: s.appName, settings: s.guardrails, access: s.access, server: args.server ?? "https://127.0.0.1:6443" },
+        { appName: s.appName, settings: s.guardrails, access: s.access },
         { parent: this },
       );
       this.namespace = this.guardrails.namespace.name;
@@ -60,23 +58,14 @@ export class Environment extends pulumi.ComponentResource {
       { parent: this, dependsOn: inNamespace },
     );
     if (s.alerts) {
-      this.alerts = new AlertRules(
-        `${name}-alerts`,
-        { namespace: this.namespace, environment: s.environment, appName: s.appName, policy: s.alerts, services: s.services.map((x) => x.name) },
-        { parent: this },
-      );
+      const alerts = { environment: s.environment, appName: s.appName, policy: s.alerts, services: s.services.map((x) => x.name) };
+      this.alerts = new AlertRules(`${name}-alerts`, { namespace: this.namespace, ...alerts }, { parent: this });
     }
     if (s.dataRefresh) {
+      const database = { credentialsSecret: this.database.credentials.metadata.name, databaseHost: this.database.host };
       this.dataRefresh = new DataRefresh(
         `${name}-data-refresh`,
-        {
-          namespace: this.namespace,
-          environment: s.environment,
-          appName: s.appName,
-          settings: s.dataRefresh,
-          credentialsSecret: this.database.credentials.metadata.name,
-          databaseHost: this.database.host,
-        },
+        { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.dataRefresh, ...database },
         { parent: this },
       );
     }

@@ -47,7 +47,6 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
   constructor(name: string, args: GitHubEnvironmentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:github:GitHubEnvironments", name, {}, opts);
     const s = args.settings;
-    const repository = s.repository;
     const reviewerIds = (r: { teams: string[]; users: string[] }) => [
       {
         teams: r.teams.map((slug) => github.getTeamOutput({ slug }, { parent: this }).id.apply(Number)),
@@ -58,42 +57,48 @@ export class GitHubEnvironments extends pulumi.ComponentResource {
     for (const env of args.environments) {
       const reviewers =
         env.name === "production" ? reviewerIds(s.releaseApprovers) : env.name === "staging" ? reviewerIds(s.qaReviewers) : [];
-      const environment = new github.RepositoryEnvironment(
-        `${name}-${env.name}`,
-        {
-          repository,
-          environment: env.name,
-          reviewers,
-          preventSelfReview: env.name === "staging" || env.name === "production" ? s.preventSelfReview : false,
-          canAdminsBypass: env.name !== "production",
-          // Custom policies, not "protected branches": a protected-branch rule with a wildcard
-          // would admit branches developers create. Exactly one branch is listed below.
-          deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
-        },
-        { parent: this },
-      );
-      this.environments[env.name] = environment;
-      new github.RepositoryEnvironmentDeploymentPolicy(
-        `${name}-${env.name}-branch`,
-        { repository, environment: environment.environment, branchPattern: s.productionBranch },
-        { parent: this },
-      );
-      new github.ActionsEnvironmentSecret(
-        `${name}-${env.name}-kubeconfig`,
-        { repository, environment: environment.environment, secretName: "KUBECONFIG", plaintextValue: env.kubeconfig },
-        { parent: this },
-      );
-      const variables = { NAMESPACE: env.namespace, HOST: env.host };
-      for (const [variableName, value] of Object.entries(variables)) {
-        if (value === undefined) continue;
-        new github.ActionsEnvironmentVariable(
-          `${name}-${env.name}-${variableName.toLowerCase()}`,
-          { repository, environment: environment.environment, variableName, value },
-          { parent: this },
-        );
-      }
-      this.secretLocations[env.name] = `github:${s.owner}/${repository}/environments/${env.name}/secrets/KUBECONFIG`;
+      this.addEnvironment(name, s, env, reviewers);
     }
     this.registerOutputs({ environments: Object.keys(this.environments), secretLocations: this.secretLocations });
+  }
+
+  /** One environment: its reviewers, its one deployment branch, the KUBECONFIG secret and its variables. */
+  private addEnvironment(name: string, s: GitHubSettings, env: GitHubEnvironmentSpec, reviewers: github.types.input.RepositoryEnvironmentReviewer[]): void {
+    const repository = s.repository;
+    const environment = new github.RepositoryEnvironment(
+      `${name}-${env.name}`,
+      {
+        repository,
+        environment: env.name,
+        reviewers,
+        preventSelfReview: env.name === "staging" || env.name === "production" ? s.preventSelfReview : false,
+        canAdminsBypass: env.name !== "production",
+        // Custom policies, not "protected branches": a protected-branch rule with a wildcard
+        // would admit branches developers create. Exactly one branch is listed below.
+        deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+      },
+      { parent: this },
+    );
+    this.environments[env.name] = environment;
+    new github.RepositoryEnvironmentDeploymentPolicy(
+      `${name}-${env.name}-branch`,
+      { repository, environment: environment.environment, branchPattern: s.productionBranch },
+      { parent: this },
+    );
+    new github.ActionsEnvironmentSecret(
+      `${name}-${env.name}-kubeconfig`,
+      { repository, environment: environment.environment, secretName: "KUBECONFIG", plaintextValue: env.kubeconfig },
+      { parent: this },
+    );
+    const variables = { NAMESPACE: env.namespace, HOST: env.host };
+    for (const [variableName, value] of Object.entries(variables)) {
+      if (value === undefined) continue;
+      new github.ActionsEnvironmentVariable(
+        `${name}-${env.name}-${variableName.toLowerCase()}`,
+        { repository, environment: environment.environment, variableName, value },
+        { parent: this },
+      );
+    }
+    this.secretLocations[env.name] = `github:${s.owner}/${repository}/environments/${env.name}/secrets/KUBECONFIG`;
   }
 }

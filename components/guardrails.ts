@@ -10,8 +10,8 @@ export interface GuardrailsArgs {
   appName: string;
   settings: GuardrailSettings;
   access: AccessSettings;
-  /** API server URL for CI kubeconfigs. */
-  server: string;
+  /** API server URL for the CI deployer's kubeconfig; required unless `settings.previewAccess` (previews have none). */
+  server?: string;
   /** GitHub repository whose OIDC users deploy the long-lived environments (cluster stack). */
   ciOidcRepository?: string;
 }

@@ -19,6 +19,8 @@ export interface PostgresArgs {
 /** The uid of the postgres user in the official alpine image. */
 const POSTGRES_UID = 70;
 const NAME = DATABASE_WORKLOAD;
+/** A preview's database lives on an emptyDir of at most this size. */
+const EPHEMERAL_DATA_LIMIT = "1Gi";
 
 /**
  * The environment's Postgres. Ephemeral (previews): a Deployment on an emptyDir — the data lives
@@ -53,76 +55,7 @@ export class Postgres extends pulumi.ComponentResource {
       { parent: this, protect },
     );
 
-    const container: k8s.types.input.core.v1.Container = {
-      name: NAME,
-      image: s.image,
-      ports: [{ name: "postgres", containerPort: s.port }],
-      env: [
-        { name: "POSTGRES_USER", valueFrom: { secretKeyRef: { name: this.credentials.metadata.name, key: "username" } } },
-        { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: this.credentials.metadata.name, key: "password" } } },
-        { name: "POSTGRES_DB", valueFrom: { secretKeyRef: { name: this.credentials.metadata.name, key: "database" } } },
-        { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
-      ],
-      readinessProbe: { exec: { command: ["pg_isready", "-U", args.appName] }, periodSeconds: 5 },
-      livenessProbe: { tcpSocket: { port: "postgres" }, initialDelaySeconds: 30, periodSeconds: 20 },
-      resources: resourceBlock(s.resources),
-      securityContext: containerSecurityContext(true),
-      volumeMounts: [
-        { name: "data", mountPath: "/var/lib/postgresql/data" },
-        { name: "run", mountPath: "/var/run/postgresql" },
-        { name: "tmp", mountPath: "/tmp" },
-      ],
-    };
-    const scratch = [
-      { name: "run", emptyDir: {} },
-      { name: "tmp", emptyDir: {} },
-    ];
-    const podSpec = (volumes: k8s.types.input.core.v1.Volume[]) => ({
-      automountServiceAccountToken: false,
-      securityContext: podSecurityContext(POSTGRES_UID),
-      containers: [container],
-      volumes,
-    });
-
-    if (s.mode === "ephemeral") {
-      this.workload = new k8s.apps.v1.Deployment(
-        `${name}-deployment`,
-        {
-          metadata: { name: NAME, namespace: args.namespace, labels },
-          spec: {
-            replicas: 1,
-            strategy: { type: "Recreate" },
-            selector: { matchLabels: selector },
-            template: { metadata: { labels }, spec: podSpec([{ name: "data", emptyDir: { sizeLimit: "1Gi" } }, ...scratch]) },
-          },
-        },
-        { parent: this },
-      );
-    } else {
-      this.workload = new k8s.apps.v1.StatefulSet(
-        `${name}-statefulset`,
-        {
-          metadata: { name: NAME, namespace: args.namespace, labels },
-          spec: {
-            serviceName: NAME,
-            replicas: 1,
-            selector: { matchLabels: selector },
-            template: { metadata: { labels }, spec: podSpec(scratch) },
-            volumeClaimTemplates: [
-              {
-                metadata: { name: "data", labels },
-                spec: {
-                  accessModes: ["ReadWriteOnce"],
-                  ...(s.storageClass ? { storageClassName: s.storageClass } : {}),
-                  resources: { requests: { storage: s.storageSize } },
-                },
-              },
-            ],
-          },
-        },
-        { parent: this, protect },
-      );
-    }
+    this.workload = this.createWorkload(name, args, postgresContainer(s, this.credentials.metadata.name, args.appName), labels, selector);
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -135,4 +68,79 @@ export class Postgres extends pulumi.ComponentResource {
     this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
     this.registerOutputs({ host: this.host });
   }
+
+  /** Ephemeral: a Deployment on an emptyDir. Persistent: a StatefulSet with a volume claim (protected in production). */
+  private createWorkload(
+    name: string,
+    args: PostgresArgs,
+    container: k8s.types.input.core.v1.Container,
+    labels: Record<string, string>,
+    selector: Record<string, string>,
+  ): k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet {
+    const s = args.settings;
+    const scratch = [
+      { name: "run", emptyDir: {} },
+      { name: "tmp", emptyDir: {} },
+    ];
+    const podSpec = (volumes: k8s.types.input.core.v1.Volume[]) => ({
+      automountServiceAccountToken: false,
+      securityContext: podSecurityContext(POSTGRES_UID),
+      containers: [container],
+      volumes,
+    });
+    if (s.mode === "ephemeral") {
+      // The data lives as long as the pod: a preview's database starts empty on every restart.
+      const data = { name: "data", emptyDir: { sizeLimit: EPHEMERAL_DATA_LIMIT } };
+      const spec = { replicas: 1, strategy: { type: "Recreate" }, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: podSpec([data, ...scratch]) } };
+      return new k8s.apps.v1.Deployment(`${name}-deployment`, { metadata: { name: NAME, namespace: args.namespace, labels }, spec }, { parent: this });
+    }
+    return new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: { name: NAME, namespace: args.namespace, labels },
+        spec: {
+          serviceName: NAME,
+          replicas: 1,
+          selector: { matchLabels: selector },
+          template: { metadata: { labels }, spec: podSpec(scratch) },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data", labels },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                ...(s.storageClass ? { storageClassName: s.storageClass } : {}),
+                resources: { requests: { storage: s.storageSize } },
+              },
+            },
+          ],
+        },
+      },
+      { parent: this, protect: args.protect },
+    );
+  }
+}
+
+/** The postgres container: credentials from their Secret, a read-only root with writable data, run and tmp. */
+function postgresContainer(s: DatabaseSettings, credentials: pulumi.Input<string>, appName: string): k8s.types.input.core.v1.Container {
+  const fromSecret = (key: string) => ({ secretKeyRef: { name: credentials, key } });
+  return {
+    name: NAME,
+    image: s.image,
+    ports: [{ name: "postgres", containerPort: s.port }],
+    env: [
+      { name: "POSTGRES_USER", valueFrom: fromSecret("username") },
+      { name: "POSTGRES_PASSWORD", valueFrom: fromSecret("password") },
+      { name: "POSTGRES_DB", valueFrom: fromSecret("database") },
+      { name: "PGDATA", value: "/var/lib/postgresql/data/pgdata" },
+    ],
+    readinessProbe: { exec: { command: ["pg_isready", "-U", appName] }, periodSeconds: 5 },
+    livenessProbe: { tcpSocket: { port: "postgres" }, initialDelaySeconds: 30, periodSeconds: 20 },
+    resources: resourceBlock(s.resources),
+    securityContext: containerSecurityContext(true),
+    volumeMounts: [
+      { name: "data", mountPath: "/var/lib/postgresql/data" },
+      { name: "run", mountPath: "/var/run/postgresql" },
+      { name: "tmp", mountPath: "/tmp" },
+    ],
+  };
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Rule } from "../rbac/rules";
+import { RBAC_API_GROUP, Rule } from "../rbac/rules";
 import { buildKubeconfig } from "../k8s/kubeconfig";
 import { baseLabels } from "../policy/conventions";
 
@@ -42,7 +42,7 @@ export class ServiceAccountIdentity extends pulumi.ComponentResource {
         `${name}-binding`,
         {
           metadata,
-          roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
+          roleRef: { apiGroup: RBAC_API_GROUP, kind: "Role", name: this.role.metadata.name },
           subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: args.namespace }],
         },
         { parent: this },

@@ -74,11 +74,17 @@ function anyOf(names: readonly string[]): string {
   return names.join("|");
 }
 
-/** The environment's alert rules: one group, every rule labelled with its severity and environment. */
-export function alertRuleGroups(a: AlertRulesFor): RuleGroup[] {
+/** The error-rate threshold, once the services and the threshold are known to make sense. */
+function checkedThreshold(a: AlertRulesFor): number {
   if (a.services.length === 0) throw new Error(`alerts of ${a.environment}: no services to watch`);
   const { threshold } = a.policy.errorRate;
   if (!(threshold > 0 && threshold < 1)) throw new Error(`alerts of ${a.environment}: error-rate threshold ${threshold} is not a share between 0 and 1`);
+  return threshold;
+}
+
+/** The environment's alert rules: one group, every rule labelled with its severity and environment. */
+export function alertRuleGroups(a: AlertRulesFor): RuleGroup[] {
+  const threshold = checkedThreshold(a);
   const ns = `namespace="${a.environment}"`;
   const env = a.environment;
   const rule = (alert: AlertName, expr: string, forDuration: string, summary: string, description: string): AlertingRule => ({

@@ -5,6 +5,9 @@
  */
 import { PREVIEW_DEPLOYER, serviceAccountUser } from "../policy/conventions";
 
+/** The API group of RBAC objects (roleRefs, User and Group subjects). */
+export const RBAC_API_GROUP = "rbac.authorization.k8s.io";
+
 /** An RBAC PolicyRule. */
 export interface Rule {
   apiGroups: string[];
@@ -70,10 +73,10 @@ export const CLUSTER_STACK_RESOURCES: readonly ManagedResource[] = [
   { apiGroup: "", resource: "configmaps" },
   { apiGroup: "", resource: "secrets" },
   { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
-  { apiGroup: "rbac.authorization.k8s.io", resource: "roles" },
-  { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
-  { apiGroup: "rbac.authorization.k8s.io", resource: "clusterroles" },
-  { apiGroup: "rbac.authorization.k8s.io", resource: "clusterrolebindings" },
+  { apiGroup: RBAC_API_GROUP, resource: "roles" },
+  { apiGroup: RBAC_API_GROUP, resource: "rolebindings" },
+  { apiGroup: RBAC_API_GROUP, resource: "clusterroles" },
+  { apiGroup: RBAC_API_GROUP, resource: "clusterrolebindings" },
   { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" },
   { apiGroup: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings" },
 ];
@@ -196,12 +199,12 @@ export function previewDeployerRules(): Rule[] {
         { apiGroup: "", resource: "resourcequotas" },
         { apiGroup: "", resource: "limitranges" },
         { apiGroup: "networking.k8s.io", resource: "networkpolicies" },
-        { apiGroup: "rbac.authorization.k8s.io", resource: "rolebindings" },
+        { apiGroup: RBAC_API_GROUP, resource: "rolebindings" },
       ],
       MANAGE_VERBS,
     ),
     {
-      apiGroups: ["rbac.authorization.k8s.io"],
+      apiGroups: [RBAC_API_GROUP],
       resources: ["clusterroles"],
       verbs: ["bind"],
       resourceNames: [ROLE_NAMES.featureDeveloper, ROLE_NAMES.previewDeployerSecrets],

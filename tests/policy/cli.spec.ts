@@ -22,7 +22,9 @@ async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
   return { code, lines };
 }
 
-describe("policy:check and report CLIs", () => {
+describe("policy:check and report CLIs", function () {
+  // Each case spawns the CLI (ts-node compiling the pack) several times: seconds each on a busy 2-core machine.
+  this.timeout(120000);
   it("exits 0 and prints nothing for a compliant stack", async () => {
     const stack = writeExport("cluster", cluster());
     assert.deepStrictEqual(await run(["--stack", stack]), { code: 0, lines: [] });
