@@ -44,6 +44,8 @@ export class ClusterAccess extends pulumi.ComponentResource {
   readonly previewDeployerSecrets: k8s.rbac.v1.ClusterRole;
   /** The nightly drift check's identity: reads what the long-lived stacks own, no Secret, no write. */
   readonly driftReader: ServiceAccountIdentity;
+  /** What the drift identity may read, bound to it cluster-wide. */
+  readonly driftReaderRole: k8s.rbac.v1.ClusterRole;
   /** The admission policies (policy/analysis/fences.ts), by name; each has a Deny binding of the same name. */
   readonly admission: Record<string, k8s.admissionregistration.v1.ValidatingAdmissionPolicy> = {};
 
@@ -84,13 +86,13 @@ export class ClusterAccess extends pulumi.ComponentResource {
     this.previewDeployerSecrets = clusterRole("preview-deployer-secrets", ROLE_NAMES.previewDeployerSecrets, previewDeployerSecretRules());
 
     this.driftReader = ciIdentity("drift-reader", DRIFT_READER);
-    const driftRole = clusterRole("drift-reader", ROLE_NAMES.driftReader, driftReaderRules());
-    bindClusterWide("drift-reader", ROLE_NAMES.driftReader, driftRole, serviceAccount(DRIFT_READER));
+    this.driftReaderRole = clusterRole("drift-reader", ROLE_NAMES.driftReader, driftReaderRules());
+    bindClusterWide("drift-reader", ROLE_NAMES.driftReader, this.driftReaderRole, serviceAccount(DRIFT_READER));
 
     this.createAdmission(name, labels, args.domain);
     this.registerOutputs({
       ciNamespace: this.ciNamespace.metadata.name,
-      clusterRoles: [this.developerRead, this.featureDeveloper, this.previewDeployerRole, this.previewDeployerSecrets].map((r) => r.metadata.name),
+      clusterRoles: [this.developerRead, this.featureDeveloper, this.previewDeployerRole, this.previewDeployerSecrets, this.driftReaderRole].map((r) => r.metadata.name),
       admissionPolicies: Object.keys(this.admission),
     });
   }
@@ -113,25 +115,25 @@ export class ClusterAccess extends pulumi.ComponentResource {
 
   /** The admission fences (policy/analysis/fences.ts), each with a Deny binding of the same name. */
   private createAdmission(name: string, labels: Record<string, string>, domain: string): void {
-      const policies = admissionPolicies({
-        previewDeployerUser: PREVIEW_DEPLOYER_USER,
-        previewDeployer: PREVIEW_DEPLOYER,
-        featureRoles: { developers: ROLE_NAMES.featureDeveloper, deployerSecrets: ROLE_NAMES.previewDeployerSecrets },
-        domain,
-      });
-      for (const policy of policies) {
-        const vap = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-          `${name}-${policy.name}`,
-          { metadata: { name: policy.name, labels, annotations: { [PURPOSE_ANNOTATION]: policy.purpose } }, spec: policy.spec },
-          { parent: this },
-        );
-        new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-          `${name}-${policy.name}`,
-          // The name as a plain string (not the policy's output), so a preview already shows the fence.
-          { metadata: { name: policy.name, labels }, spec: { policyName: policy.name, validationActions: ["Deny"] } },
-          { parent: this, dependsOn: [vap] },
-        );
-        this.admission[policy.name] = vap;
-      }
+    const policies = admissionPolicies({
+      previewDeployerUser: PREVIEW_DEPLOYER_USER,
+      previewDeployer: PREVIEW_DEPLOYER,
+      featureRoles: { developers: ROLE_NAMES.featureDeveloper, deployerSecrets: ROLE_NAMES.previewDeployerSecrets },
+      domain,
+    });
+    for (const policy of policies) {
+      const vap = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+        `${name}-${policy.name}`,
+        { metadata: { name: policy.name, labels, annotations: { [PURPOSE_ANNOTATION]: policy.purpose } }, spec: policy.spec },
+        { parent: this },
+      );
+      new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+        `${name}-${policy.name}`,
+        // The name as a plain string (not the policy's output), so a preview already shows the fence.
+        { metadata: { name: policy.name, labels }, spec: { policyName: policy.name, validationActions: ["Deny"] } },
+        { parent: this, dependsOn: [vap] },
+      );
+      this.admission[policy.name] = vap;
+    }
   }
 }

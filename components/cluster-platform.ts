@@ -75,41 +75,41 @@ export class ClusterPlatform extends pulumi.ComponentResource {
 
   /** Default-deny in monitoring, then DNS for every pod and Prometheus's scrapes and API calls. */
   private monitoringPolicies(name: string, labels: Record<string, string>): void {
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-monitoring-default-deny`,
-        { metadata: { name: "default-deny", namespace: this.monitoring.name, labels }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-        { parent: this },
-      );
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-monitoring-prometheus-egress`,
-        {
-          metadata: { name: "allow-prometheus-egress", namespace: this.monitoring.name, labels },
-          spec: {
-            podSelector: { matchLabels: { ...PLATFORM_PODS.prometheus.labels } },
-            policyTypes: ["Egress"],
-            // Prometheus scrapes every namespace and asks the API server for targets.
-            egress: [{ to: [{ namespaceSelector: {} }] }, { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }],
-          },
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-monitoring-default-deny`,
+      { metadata: { name: "default-deny", namespace: this.monitoring.name, labels }, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-monitoring-prometheus-egress`,
+      {
+        metadata: { name: "allow-prometheus-egress", namespace: this.monitoring.name, labels },
+        spec: {
+          podSelector: { matchLabels: { ...PLATFORM_PODS.prometheus.labels } },
+          policyTypes: ["Egress"],
+          // Prometheus scrapes every namespace and asks the API server for targets.
+          egress: [{ to: [{ namespaceSelector: {} }] }, { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 6443 }] }],
         },
-        { parent: this },
-      );
-      new k8s.networking.v1.NetworkPolicy(
-        `${name}-monitoring-dns`,
-        {
-          metadata: { name: "allow-dns", namespace: this.monitoring.name, labels },
-          spec: {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [
-              {
-                to: [platformPeer(PLATFORM_PODS.dns)],
-                ports: [{ protocol: "UDP", port: PLATFORM_PODS.dns.port }, { protocol: "TCP", port: PLATFORM_PODS.dns.port }],
-              },
-            ],
-          },
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-monitoring-dns`,
+      {
+        metadata: { name: "allow-dns", namespace: this.monitoring.name, labels },
+        spec: {
+          podSelector: {},
+          policyTypes: ["Egress"],
+          egress: [
+            {
+              to: [platformPeer(PLATFORM_PODS.dns)],
+              ports: [{ protocol: "UDP", port: PLATFORM_PODS.dns.port }, { protocol: "TCP", port: PLATFORM_PODS.dns.port }],
+            },
+          ],
         },
-        { parent: this },
-      );
+      },
+      { parent: this },
+    );
   }
 
   /** The GitHub environments holding each CI identity's kubeconfig (preview, qa, staging, production, drift-*). */

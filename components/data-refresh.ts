@@ -26,7 +26,7 @@ export class DataRefresh extends pulumi.ComponentResource {
   constructor(name: string, args: DataRefreshArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:DataRefresh", name, {}, opts);
     if (args.settings.anonymize !== true) {
-      throw new Error(`${name}: the data refresh must anonymise PII`);
+      throw new Error(`${name}: settings.anonymize is ${JSON.stringify(args.settings.anonymize)}: the data refresh must anonymise PII`);
     }
     const labels = workloadLabels({ appName: args.appName, environment: args.environment, name: DATA_REFRESH_WORKLOAD, component: "data-refresh" });
     this.cronJob = new k8s.batch.v1.CronJob(

@@ -94,6 +94,8 @@ export class EnvironmentAccess extends pulumi.ComponentResource {
     this.registerOutputs({
       deployerServiceAccount: this.deployer?.serviceAccount.metadata.name,
       developerBinding: this.developerBinding?.metadata.name,
+      deployerSecretsBinding: this.deployerSecretsBinding?.metadata.name,
+      oidcBinding: this.oidcBinding?.metadata.name,
       qaRole: this.qaRole?.metadata.name,
     });
   }

@@ -66,7 +66,7 @@ export class Postgres extends pulumi.ComponentResource {
       { parent: this },
     );
     this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
-    this.registerOutputs({ host: this.host });
+    this.registerOutputs({ host: this.host, port: this.port });
   }
 
   /** Ephemeral: a Deployment on an emptyDir. Persistent: a StatefulSet with a volume claim (protected in production). */

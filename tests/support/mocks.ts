@@ -90,7 +90,8 @@ export async function installMocks(project: string, stack: string): Promise<Reco
   return recorded;
 }
 
-function unwrapSecrets(value: any): any {
+/** A serialized value with every secret replaced by its plain value. */
+export function unwrapSecrets(value: any): any {
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (value && typeof value === "object") {
     if (isWireSecret(value)) return unwrapSecrets(value.value);

@@ -56,14 +56,19 @@ function forgetProgramModules() {
   delete require.cache[require.resolve(path.join(ROOT, "index.ts"))];
 }
 
-async function settled(resources: RecordedResource[]) {
+/**
+ * Waits until registrations settle: none of the lists (recorded resources, registered outputs…)
+ * has grown for eight short ticks in a row.
+ */
+export async function settled(...lists: readonly unknown[][]): Promise<void> {
+  const size = () => lists.reduce((n, list) => n + list.length, 0);
   let quiet = 0;
   let last = -1;
   while (quiet < 8) {
     await new Promise((r) => setTimeout(r, 2));
-    if (resources.length === last) quiet++;
+    if (size() === last) quiet++;
     else quiet = 0;
-    last = resources.length;
+    last = size();
   }
 }
 

@@ -1,0 +1,60 @@
+import * as assert from "assert";
+import { Environment } from "../../components/environment";
+import { AppSettings } from "../../config/settings";
+import { appSettings, childrenOf, construct, created } from "../support/component";
+import { promiseOf } from "../support/mocks";
+
+const environment = (settings: AppSettings) => () => new Environment(settings.environment, { settings });
+const childTypes = (resources: { parent?: string; type: string }[], urn: string) =>
+  resources.filter((r) => r.parent === urn).map((r) => r.type).sort();
+
+describe("Environment", () => {
+  it("gives a preview its own guardrails, a database and the app, and no alerts or data refresh", async () => {
+    const { resources, urn, outputs, component } = await construct(environment(appSettings("feature-pr-7")));
+    assert.deepStrictEqual(childTypes(resources, urn), ["team-environments:k8s:App", "team-environments:k8s:Guardrails", "team-environments:k8s:Postgres"]);
+    assert.strictEqual(created(resources, "kubernetes:core/v1:Namespace", "feature-pr-7-namespace").inputs.metadata.name, "feature-pr-7");
+    assert.strictEqual(created(resources, "kubernetes:apps/v1:Deployment", "feature-pr-7-postgres-deployment").inputs.metadata.namespace, "feature-pr-7");
+    assert.deepStrictEqual(outputs, { namespace: "feature-pr-7" });
+    assert.strictEqual(await promiseOf(component.namespace), "feature-pr-7");
+  });
+
+  it("creates a preview's database and app only after its namespace, quota and the deployer's Secrets binding", async () => {
+    const { resources } = await construct(environment(appSettings("feature-pr-7")));
+    const namespace = created(resources, "kubernetes:core/v1:Namespace", "feature-pr-7-namespace").urn;
+    const quota = created(resources, "kubernetes:core/v1:ResourceQuota", "feature-pr-7-quota").urn;
+    const secretsBinding = created(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "feature-pr-7-preview-deployer-secrets").urn;
+    // Registered on the components: a child registers only once its parent has, so the parent's dependencies come first.
+    for (const [type, name] of [["team-environments:k8s:Postgres", "feature-pr-7-postgres"], ["team-environments:k8s:App", "feature-pr-7-app"]]) {
+      const r = created(resources, type, name);
+      for (const before of [namespace, quota, secretsBinding]) assert.ok(r.dependencies.includes(before), `${name} waits for ${before}`);
+    }
+  });
+
+  it("runs staging in the cluster stack's namespace with its alerts and a data refresh of its own database", async () => {
+    const { resources, urn, component } = await construct(environment(appSettings("staging")));
+    assert.deepStrictEqual(childTypes(resources, urn), [
+      "team-environments:k8s:AlertRules", "team-environments:k8s:App", "team-environments:k8s:DataRefresh", "team-environments:k8s:Postgres",
+    ]);
+    assert.strictEqual(component.guardrails, undefined);
+    assert.strictEqual(resources.filter((r) => r.type === "kubernetes:core/v1:Namespace").length, 0, "the cluster stack owns it");
+    const rule = created(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "staging-alerts-rule").inputs;
+    assert.strictEqual(rule.metadata.namespace, "staging");
+    assert.strictEqual(rule.spec.groups[0].rules[0].labels.severity, "warning");
+    const [refresh] = created(resources, "kubernetes:batch/v1:CronJob", "staging-data-refresh-cronjob").inputs.spec.jobTemplate.spec.template.spec.containers;
+    assert.deepStrictEqual(refresh.env, [
+      { name: "TARGET_DATABASE_HOST", value: "postgres.staging.svc.cluster.local" },
+      { name: "TARGET_DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: "postgres-credentials", key: "password" } } },
+    ]);
+    const [api] = created(resources, "kubernetes:apps/v1:Deployment", "staging-app-core-api-deployment").inputs.spec.template.spec.containers;
+    assert.strictEqual(api.env.find((e: any) => e.name === "DATABASE_HOST").value, "postgres.staging.svc.cluster.local");
+  });
+
+  it("protects production's database", async () => {
+    const { resources } = await construct(environment(appSettings("production")));
+    const postgres = created(resources, "team-environments:k8s:Postgres", "production-postgres");
+    assert.deepStrictEqual(childrenOf(resources, postgres.urn).filter((r) => r.protect).map((r) => r.name).sort(), [
+      "production-postgres-credentials", "production-postgres-password", "production-postgres-statefulset",
+    ]);
+    assert.strictEqual(resources.filter((r) => r.type === "kubernetes:batch/v1:CronJob").length, 0, "only staging refreshes its data");
+  });
+});
