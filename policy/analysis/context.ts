@@ -24,15 +24,17 @@ export interface StackView {
   extra: LoadedStack[];
 }
 
-/** Builds the view from the engine's resources and export paths (missing paths are skipped). */
-export function stackView(own: readonly ResourceLike[], exportPaths: (string | undefined)[]): StackView {
+/** Builds the view from the engine's resources and other stacks: export paths or stacks already loaded (undefined is skipped). */
+export function stackView(own: readonly ResourceLike[], exports: (string | LoadedStack | undefined)[]): StackView {
   const seen = new Set(own.map((r) => r.urn));
   const all: ResourceLike[] = [...own];
   const extra: LoadedStack[] = [];
-  for (const p of exportPaths) {
+  for (const p of exports) {
     if (p === undefined || p === "") continue;
-    if (typeof p !== "string") throw new InputError(`policy config: export path must be a string, got ${JSON.stringify(p)}`);
-    const s = loadStackExport(p);
+    if (typeof p !== "string" && !(typeof p === "object" && Array.isArray(p.resources))) {
+      throw new InputError(`policy config: export path must be a string, got ${JSON.stringify(p)}`);
+    }
+    const s = typeof p === "string" ? loadStackExport(p) : p;
     extra.push(s);
     for (const r of s.resources) {
       if (!seen.has(r.urn)) {

@@ -46,9 +46,11 @@ export function loadInputs(args: CliArgs): { stack: LoadedStack; config: PackCon
   const configFile = args.config ?? defaultConfigFor(stack.stack);
   const config: PackConfig = configFile ? { ...loadPackConfig(configFile, policies) } : {};
   for (const rule of policies) {
-    const inject: Record<string, string> = {};
+    const inject: Record<string, string | boolean> = {};
     if (args.reference && "referenceStackExport" in rule.configSchema.properties) inject.referenceStackExport = args.reference;
     if (args.cluster && "clusterStackExport" in rule.configSchema.properties) inject.clusterStackExport = args.cluster;
+    // Offline: the tool reads the files it is given, never a backend.
+    if ("peerFromBackend" in rule.configSchema.properties) inject.peerFromBackend = false;
     if (Object.keys(inject).length === 0) continue;
     const entry = config[rule.name];
     config[rule.name] =

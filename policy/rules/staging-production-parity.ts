@@ -1,15 +1,15 @@
 /**
  * staging-production-parity: staging and production must be the same system. Compares the two
- * environment namespaces (from this stack and the peer stack's export) and enforces promotion:
- * production only runs image tags that staging runs.
+ * environment namespaces (from this stack and the peer stack: its export file, or its state read
+ * through the backend) and enforces promotion: production only runs image tags that staging runs.
  */
 import { PARITY_OBJECT_DELTAS } from "../conventions";
-import { EXPORT_PATH_SCHEMA, bool, optString, stackView, stringList } from "../analysis/context";
-import { describe, namespaceOf } from "../analysis/objects";
+import { readBackendStack } from "../analysis/backend";
+import { EXPORT_PATH_SCHEMA, StackView, bool, optString, stackView, stringList } from "../analysis/context";
+import { describe, namespaceOf, ResourceLike } from "../analysis/objects";
 import { diffEnvironments, parityView, promotionViolations } from "../analysis/parity";
 import { PackRule, configOf, resourcesOf } from "./kit";
 
-/** Deltas accepted when no config says otherwise: none but the image tag (promotion covers it). */
 /** What may differ unless the config says otherwise: the conventions' parity deltas. */
 export const DEFAULT_ALLOWED_DELTAS: string[] = [...PARITY_OBJECT_DELTAS];
 
@@ -34,10 +34,17 @@ export const stagingProductionParity: PackRule = {
         default: DEFAULT_ALLOWED_DELTAS,
         description: "Globs over `Kind/name:path` that may differ, e.g. `Deployment/*:replicas`. Replaces the default list (policy/conventions.ts: PARITY_OBJECT_DELTAS).",
       },
-      requireReference: {
+      peerFromBackend: {
         type: "boolean",
         default: true,
-        description: "Fail when only one environment is in view (no peer export given).",
+        description:
+          "Without referenceStackExport, read the peer stack (named after its namespace) through the backend the CLI uses (`pulumi stack export`, secrets left encrypted). policy:check, which reads only files, turns it off.",
+      },
+      firstDeploy: {
+        type: "boolean",
+        default: false,
+        description:
+          "A new installation's first deploy: pass while the peer stack has no state in the backend (it does not exist, or has no resources). No effect once the peer has state, and none when the backend cannot be read.",
       },
     },
   },
@@ -53,24 +60,10 @@ export const stagingProductionParity: PackRule = {
     if (!hasStaging && !hasProduction) {
       args.notApplicable(`no objects in ${stagingNs} or ${productionNs}`);
     }
-    const ref = optString(cfg, "referenceStackExport");
-    const view = stackView(own, [ref, optString(cfg, "clusterStackExport")]);
+    const view = viewWithPeer(own, cfg, stagingNs, productionNs, reportViolation);
+    if (view === undefined) return;
     const staging = parityView(view.all, stagingNs);
     const production = parityView(view.all, productionNs);
-    // One side's app can be out of view while its guardrails (from the cluster export) are in
-    // view: then there is nothing to compare the app with, as when the side is absent entirely.
-    const runsWorkloads = (m: Map<string, unknown>) => [...m.keys()].some((k) => /^(Deployment|StatefulSet)\//.test(k));
-    const appMissing = runsWorkloads(staging) !== runsWorkloads(production);
-    if (staging.size === 0 || production.size === 0 || appMissing) {
-      const missing = staging.size === 0 || (appMissing && !runsWorkloads(staging)) ? stagingNs : productionNs;
-      if (bool(cfg, "requireReference", true)) {
-        reportViolation(
-          `cannot compare: no objects of ${missing} in view. Pass its stack export as referenceStackExport ` +
-            `(policy:check --reference <export.json>).`,
-        );
-      }
-      return;
-    }
     const ownUrns = new Set(own.map((r) => r.urn));
     for (const d of diffEnvironments(staging, production, allowed)) {
       const s = staging.get(d.object);
@@ -88,3 +81,60 @@ export const stagingProductionParity: PackRule = {
     }
   },
 };
+
+/**
+ * This stack and its peer: the peer's export file when given, else its state read through the
+ * backend. Undefined when there is nothing to compare: the problem is reported, or a first deploy
+ * passes (and says so).
+ */
+function viewWithPeer(
+  own: ResourceLike[],
+  cfg: Record<string, unknown>,
+  stagingNs: string,
+  productionNs: string,
+  reportViolation: (message: string) => void,
+): StackView | undefined {
+  const ref = optString(cfg, "referenceStackExport");
+  const clusterExport = optString(cfg, "clusterStackExport");
+  const view = stackView(own, [ref, clusterExport]);
+  const missing = missingSide(view.all, stagingNs, productionNs);
+  if (missing === undefined) return view;
+  if (ref !== undefined || !bool(cfg, "peerFromBackend", true)) {
+    reportViolation(`cannot compare: no objects of ${missing} in view. Pass its stack export as referenceStackExport (policy:check --reference <export.json>).`);
+    return undefined;
+  }
+  const peer = readBackendStack(missing);
+  if (peer.state === "found") {
+    const withPeer = stackView(own, [peer.stack, clusterExport]);
+    note(`compared ${withPeer.stack} with stack ${peer.stack.stack} (${peer.stack.resources.length} resources, read from the backend)`);
+    if (missingSide(withPeer.all, stagingNs, productionNs) === undefined) return withPeer;
+    reportViolation(`cannot compare: stack ${peer.stack.stack} has no objects of ${missing}.`);
+  } else if (peer.state === "empty" && bool(cfg, "firstDeploy", false)) {
+    note(`first deploy: ${peer.why}, nothing to compare with yet (firstDeploy has no effect once it has state)`);
+  } else {
+    const advice =
+      peer.state === "empty"
+        ? `on a new installation's first deploy set "firstDeploy": true for this rule (no effect once ${missing} has state)`
+        : "pass its stack export as referenceStackExport";
+    reportViolation(`cannot compare: no objects of ${missing} in view (${peer.why}); ${advice}.`);
+  }
+  return undefined;
+}
+
+/**
+ * The side with nothing to compare: no objects at all, or guardrails (from the cluster export)
+ * but no app while the other side runs workloads.
+ */
+function missingSide(all: ResourceLike[], stagingNs: string, productionNs: string): string | undefined {
+  const staging = parityView(all, stagingNs);
+  const production = parityView(all, productionNs);
+  const runsWorkloads = (m: Map<string, unknown>) => [...m.keys()].some((k) => /^(Deployment|StatefulSet)\//.test(k));
+  if (staging.size === 0 || (runsWorkloads(production) && !runsWorkloads(staging))) return stagingNs;
+  if (production.size === 0 || (runsWorkloads(staging) && !runsWorkloads(production))) return productionNs;
+  return undefined;
+}
+
+/** One line in the engine's output: which stack the comparison used (the policy SDK has no other channel). */
+function note(text: string): void {
+  console.log(`staging-production-parity: ${text}`);
+}

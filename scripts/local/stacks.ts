@@ -90,8 +90,8 @@ export class LocalStacks {
 
   /**
    * The stack's policy config (policy/config/<kind>.json) completed from real state: the cluster
-   * stack's export for the RBAC, network and parity rules, and for staging/production the peer's
-   * export. Before the peer's first deployment there is nothing to compare with.
+   * stack's export for the RBAC, network and parity rules, and `firstDeploy` for staging or
+   * production while its peer has no state (the pack reads the peer through the backend).
    */
   policyConfig(stack: string, overrides: Record<string, unknown> = {}): string {
     const config = JSON.parse(fs.readFileSync(policyConfigFor(stack), "utf8")) as Record<string, unknown>;
@@ -108,12 +108,11 @@ export class LocalStacks {
         rule(id).clusterStackExport = clusterExport;
       }
     }
+    // The parity rule reads the peer (staging for production, and back) through the backend itself.
+    // This workspace is a new installation: until the peer has state, its first deploy says so.
     if (stack === "staging" || stack === "production") {
       const peer = stack === "staging" ? "production" : "staging";
-      const parity = rule("staging-production-parity");
-      const peerExport = existing.includes(peer) ? this.exportTo(peer) : undefined;
-      if (peerExport && hasResources(peerExport)) parity.referenceStackExport = peerExport;
-      else parity.requireReference = false;
+      if (!existing.includes(peer) || !hasResources(this.exportTo(peer))) rule("staging-production-parity").firstDeploy = true;
     }
     Object.assign(config, overrides);
     const file = path.join(this.dir, `policy-config.${stack}.json`);

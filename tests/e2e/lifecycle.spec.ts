@@ -78,7 +78,18 @@ describe("end to end on a local control plane", function () {
       stacks.ensureStack(stack, configFor(stack));
       const preview = stacks.preview(stack);
       assert.ok(preview.ok, `preview ${stack}:\n${preview.output}`);
+      // A new installation: staging goes first, with nothing to compare with; production then compares with it.
+      if (stack === "staging") assert.match(preview.output, /staging-production-parity: first deploy: stack production does not exist in this backend/);
+      if (stack === "production") assert.match(preview.output, /staging-production-parity: compared production with stack staging \(\d+ resources, read from the backend\)/);
       stacks.up(stack);
+    }
+  });
+
+  it("checks parity by hand as the README says: the pack finds the peer stack through the backend", () => {
+    // With the committed config, and with none at all (the rules' defaults): nothing but the backend login and passphrase.
+    for (const [stack, peer, config] of [["staging", "production", ["--policy-pack-config", "policy/config/staging.json"]], ["production", "staging", []]] as const) {
+      const out = stacks.pulumi(["preview", "--stack", stack, "--policy-pack", "policy", ...config], `pulumi preview --stack ${stack} (README form)`);
+      assert.match(out, new RegExp(`staging-production-parity: compared ${stack} with stack ${peer} \\(\\d+ resources, read from the backend\\)`));
     }
   });
 
@@ -330,9 +341,11 @@ describe("end to end on a local control plane", function () {
   it("fails the preview on the parity rule when production would run a tag staging does not", () => {
     stacks.ensureStack("production", { imageTag: "0ddba11" });
     try {
-      const result = stacks.preview("production");
+      // firstDeploy left on cannot skip the comparison: staging has state.
+      const result = stacks.preview("production", [], { "staging-production-parity": { firstDeploy: true } });
       assert.ok(!result.ok, "the preview must fail");
       assert.match(result.output, /staging-production-parity/);
+      assert.match(result.output, /0ddba11/);
     } finally {
       stacks.ensureStack("production", { imageTag: TAG });
     }

@@ -1,6 +1,11 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { forgetBackendStacks } from "../../policy/analysis/backend";
 import { ResourceLike } from "../../policy/analysis/objects";
 import { policies } from "../../policy/policies";
+import { loadPackConfig } from "../../policy/runner";
 import { Network, readNetwork } from "../../policy/analysis/netpol";
 import {
   DEVELOPERS,
@@ -135,15 +140,98 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       const cfg = { "staging-production-parity": { ...ref()["staging-production-parity"], allowedDeltas: ["HorizontalPodAutoscaler/*:maxReplicas"] } };
       assert.deepStrictEqual(await findingsOf("staging-production-parity", prod, cfg), []);
     });
-    it("passes the first deployment of staging, before production's app exists, when no reference is required", async () => {
-      const guardrails = clusterStack();
-      const cfg = { "staging-production-parity": { requireReference: false, clusterStackExport: writeExport("cluster", guardrails) } };
-      assert.deepStrictEqual(await findingsOf("staging-production-parity", appStack("staging"), cfg), []);
-      const strict = { "staging-production-parity": { clusterStackExport: writeExport("cluster", guardrails) } };
-      assert.match(mandatoryMessages(await findingsOf("staging-production-parity", appStack("staging"), strict))[0], /cannot compare: no objects of production/);
+    it("fails when no peer is in view and the backend is not to be read (policy:check)", async () => {
+      const offline = { "staging-production-parity": { peerFromBackend: false, firstDeploy: true } };
+      assert.match(mandatoryMessages(await findingsOf("staging-production-parity", appStack("production"), offline))[0], /cannot compare: no objects of staging/);
     });
-    it("fails when no reference export is given", async () => {
-      assert.match(mandatoryMessages(await findingsOf("staging-production-parity", appStack("production")))[0], /cannot compare: no objects of staging/);
+
+    it("ships a first-deploy config that is staging's plus firstDeploy, and valid", () => {
+      const dir = path.join(__dirname, "..", "..", "policy", "config");
+      const read = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+      const staging = read("staging.json");
+      staging["staging-production-parity"].firstDeploy = true;
+      assert.deepStrictEqual(read("staging-first-deploy.json"), staging);
+      loadPackConfig(path.join(dir, "staging-first-deploy.json"), policies);
+    });
+
+    describe("reading the peer through the backend (a fake pulumi CLI on PATH)", () => {
+      let bin: string;
+      let savedPath: string | undefined;
+      let log: string[];
+      let savedLog: typeof console.log;
+      /** The fake CLI prints <dir>/<stack>.json for `stack export --stack <stack>`, else the real CLI's "no stack named". */
+      const backendWith = (stacks: Record<string, ResourceLike[]>) => {
+        for (const f of fs.readdirSync(bin)) if (f.endsWith(".json")) fs.rmSync(path.join(bin, f));
+        for (const [name, rs] of Object.entries(stacks)) fs.copyFileSync(writeExport(name, rs), path.join(bin, `${name}.json`));
+      };
+      beforeEach(() => {
+        bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+        fs.writeFileSync(
+          path.join(bin, "pulumi"),
+          '#!/usr/bin/env bash\nset -u\n[[ "$1 $2 $3" == "stack export --stack" ]] || { echo "fake pulumi: unexpected $*" >&2; exit 2; }\n' +
+            `f="${bin}/$4.json"\n[[ -f "$f" ]] || { echo "error: no stack named '$4' found" >&2; exit 6; }\ncat "$f"\n`,
+          { mode: 0o755 },
+        );
+        savedPath = process.env.PATH;
+        process.env.PATH = `${bin}:${savedPath}`;
+        forgetBackendStacks();
+        log = [];
+        savedLog = console.log;
+        console.log = (...a: unknown[]) => void log.push(a.join(" "));
+      });
+      afterEach(() => {
+        console.log = savedLog;
+        process.env.PATH = savedPath;
+        forgetBackendStacks();
+        fs.rmSync(bin, { recursive: true, force: true });
+      });
+
+      it("compares with the peer stack's state and says which stack it compared with", async () => {
+        backendWith({ staging: appStack("staging") });
+        assert.deepStrictEqual(await findingsOf("staging-production-parity", appStack("production"), {}), []);
+        assert.deepStrictEqual(log, [`staging-production-parity: compared production with stack staging (${appStack("staging").length} resources, read from the backend)`]);
+      });
+      it("fails on a difference with the peer read from the backend", async () => {
+        backendWith({ staging: appStack("staging") });
+        const prod = replace(appStack("production"), "production-core-api", (p) => (p.spec.template.spec.containers[0].resources.limits.memory = "1Gi"));
+        assert.match(mandatoryMessages(await findingsOf("staging-production-parity", prod, {})).join("\n"), /limits\.memory: staging "256Mi" ≠ production "1Gi"/);
+      });
+      it("fails when the peer stack does not exist, pointing to firstDeploy", async () => {
+        backendWith({});
+        const msgs = mandatoryMessages(await findingsOf("staging-production-parity", appStack("staging"), {}));
+        assert.deepStrictEqual(msgs, [
+          'cannot compare: no objects of production in view (stack production does not exist in this backend); on a new installation\'s first deploy set "firstDeploy": true for this rule (no effect once production has state).',
+        ]);
+      });
+      it("passes a new installation's first deploy while the peer has no state, and says so", async () => {
+        backendWith({});
+        // The cluster stack already made production's guardrails: production has objects, but no app yet.
+        const first = { "staging-production-parity": { firstDeploy: true, clusterStackExport: writeExport("cluster", clusterStack()) } };
+        assert.deepStrictEqual(await findingsOf("staging-production-parity", appStack("staging"), first), []);
+        assert.match(log.join("\n"), /first deploy: stack production does not exist in this backend/);
+      });
+      it("fails when firstDeploy is left on once the peer has state: it cannot skip parity", async () => {
+        const prod = replace(appStack("production"), "production-core-api", (p) => (p.spec.template.spec.containers[0].resources.limits.memory = "1Gi"));
+        backendWith({ production: prod });
+        const first = { "staging-production-parity": { firstDeploy: true } };
+        assert.match(mandatoryMessages(await findingsOf("staging-production-parity", appStack("staging"), first)).join("\n"), /limits\.memory: staging "256Mi" ≠ production "1Gi"/);
+      });
+      it("fails, saying why, when the backend cannot be read; firstDeploy does not help then", async () => {
+        fs.writeFileSync(path.join(bin, "pulumi"), "#!/usr/bin/env bash\necho 'error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions' >&2\nexit 255\n", { mode: 0o755 });
+        const first = { "staging-production-parity": { firstDeploy: true } };
+        const msgs = mandatoryMessages(await findingsOf("staging-production-parity", appStack("staging"), first));
+        assert.match(msgs[0], /^cannot compare: no objects of production in view \(pulumi stack export --stack production failed \(exit 255\): error: PULUMI_ACCESS_TOKEN must be set.*\); pass its stack export as referenceStackExport\.$/);
+      });
+      it("treats a peer stack with no resources (never deployed, or destroyed) as no state", async () => {
+        backendWith({ production: [] });
+        const msgs = mandatoryMessages(await findingsOf("staging-production-parity", appStack("staging"), {}));
+        assert.match(msgs[0], /\(stack production has no resources\); on a new installation's first deploy set "firstDeploy": true/);
+      });
+      it("prefers an explicit referenceStackExport and never asks the backend then", async () => {
+        fs.writeFileSync(path.join(bin, "pulumi"), "#!/usr/bin/env bash\necho asked >&2\nexit 1\n", { mode: 0o755 });
+        assert.deepStrictEqual(await findingsOf("staging-production-parity", appStack("production"), ref()), []);
+        assert.deepStrictEqual(log, []);
+      });
     });
   });
 
