@@ -2,9 +2,15 @@
  * `npm run demo`: the whole product on this machine. Toolchain → local control plane → local
  * `file://` backend → `pulumi up` with the policy pack for cluster, qa, staging, production and one
  * preview → what is running, and who may do what.
+ *
+ *   npm run demo                          on the local control plane (built and started here)
+ *   npm run demo -- --cluster current     on the current kubeconfig context (a real k3s): no
+ *                                         control plane is built; the cluster needs Traefik's
+ *                                         and the PrometheusRule CRDs
  */
 import { apiServerUrl, clusterUp, LocalError, ROOT, run, toolchainEnv } from "./local/env";
 import { LocalStacks } from "./local/stacks";
+import { checkTarget, parseTarget } from "./local/target";
 
 const STACKS = ["cluster", "qa", "staging", "production", "feature-pr-1"];
 
@@ -14,16 +20,24 @@ function step(text: string) {
 
 async function main() {
   const started = Date.now();
+  const target = parseTarget(process.argv.slice(2));
   step("toolchain (built from Go modules on first use, then cached)");
   const toolchain = toolchainEnv();
-  step("local control plane");
-  clusterUp();
+  if (target.local) {
+    step("local control plane");
+    clusterUp();
+  } else {
+    step(`cluster of context ${target.context} (${target.server}, from ${target.kubeconfig})`);
+    checkTarget(target, toolchain);
+  }
   step("policy pack dependencies");
   run("policy deps", "bash", ["scripts/policy-deps.sh"]);
-  const stacks = new LocalStacks("demo", toolchain);
+  // One state backend per cluster: the local one's state never meets a real cluster's.
+  const stacks = target.local ? new LocalStacks("demo", toolchain) : new LocalStacks(`demo-${safeName(target.context!)}`, toolchain, { kubeconfig: target.kubeconfig });
   for (const stack of STACKS) {
     step(`pulumi up --stack ${stack} --policy-pack policy`);
-    const config: Record<string, unknown> = stack === "cluster" ? { apiServerUrl: apiServerUrl() } : {};
+    const config: Record<string, unknown> = stack === "cluster" ? { apiServerUrl: target.server ?? apiServerUrl() } : {};
+    if (!target.local) config.kubeContext = target.context;
     if (stack.startsWith("feature-pr-")) config.imageTag = "9b1d3c7";
     stacks.ensureStack(stack, config);
     // --refresh: the state may predate a restarted (empty) control plane.
@@ -48,7 +62,12 @@ async function main() {
   for (const file of exports.slice(1)) {
     console.log(run("report", "npx", ["--no-install", "ts-node", "--transpile-only", "policy/cli/report.ts", "--stack", file, "--cluster", cluster], { cwd: ROOT }));
   }
-  process.stderr.write(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s; state in ${stacks.dir}; stop the cluster with npm run cluster:down\n`);
+  const after = target.local ? "stop the cluster with npm run cluster:down" : `remove it with pulumi destroy in ${stacks.project}, previews first, cluster last`;
+  process.stderr.write(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s; state in ${stacks.dir}; ${after}\n`);
+}
+
+function safeName(context: string): string {
+  return context.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
 
 main().catch((e) => {

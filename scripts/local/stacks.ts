@@ -43,7 +43,8 @@ export class LocalStacks {
   readonly project: string;
   readonly env: NodeJS.ProcessEnv;
 
-  constructor(name: string, toolchain: NodeJS.ProcessEnv, opts: { fresh?: boolean } = {}) {
+  /** `opts.kubeconfig`: the cluster to deploy to (default: the local control plane's admin kubeconfig). */
+  constructor(name: string, toolchain: NodeJS.ProcessEnv, opts: { fresh?: boolean; kubeconfig?: string } = {}) {
     this.dir = path.join(cacheDir(), "workspaces", name);
     this.project = path.join(this.dir, "project");
     const state = path.join(this.dir, "state");
@@ -59,7 +60,7 @@ export class LocalStacks {
       PULUMI_HOME: path.join(this.dir, "pulumi-home"),
       // A local demo backend: the passphrase protects nothing outside this machine.
       PULUMI_CONFIG_PASSPHRASE: "team-environments-local",
-      KUBECONFIG: clusterPaths().admin,
+      KUBECONFIG: opts.kubeconfig ?? clusterPaths().admin,
       PULUMI_SKIP_UPDATE_CHECK: "true",
       // `npm test` type-checks the program; the engine only needs to run it.
       PULUMI_NODEJS_TRANSPILE_ONLY: "true",
