@@ -76,13 +76,26 @@ on_error() {
 }
 trap on_error ERR
 
+# estimate_of NAME: how long a step takes cold on 2 cores (measured on cold .ci/run runs), so
+# the first run's wait is announced, not discovered.
+estimate_of() {
+  case $1 in
+    "build pulumi v"*) echo "~10 min" ;;
+    "build pulumi-language-nodejs"*) echo "~1 min" ;;
+    "build pulumi-resource-kubernetes"*) echo "~15 min" ;;
+    "build pulumi-tfgen-random"*) echo "~5 min" ;;
+    *) echo "" ;;
+  esac
+}
+
 # run_step NAME LOGFILE CMD...: run CMD with its output in LOGFILE, report time.
 run_step() {
-  local name=$1 logfile=$2
+  local name=$1 logfile=$2 estimate
   shift 2
   STEP=${name}
   local t0=${SECONDS}
-  log "${name} ..."
+  estimate=$(estimate_of "${name}")
+  log "${name}${estimate:+ (${estimate} cold on 2 cores)} ..."
   if ! "$@" >"${logfile}" 2>&1; then
     echo "toolchain: step '${name}' failed; last lines of ${logfile}:" >&2
     tail -n 25 "${logfile}" >&2
