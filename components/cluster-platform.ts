@@ -43,7 +43,7 @@ export class ClusterPlatform extends pulumi.ComponentResource {
     this.monitoring = new EnvironmentNamespace(
       `${name}-monitoring`,
       // Exporters such as node-exporter need host access: baseline, not restricted.
-      { environment: MONITORING_NAMESPACE, kind: "monitoring", appName: s.appName, podSecurity: "baseline" },
+      { environment: MONITORING_NAMESPACE, kind: "monitoring", appName: s.appName },
       { parent: this },
     );
     this.monitoringPolicies(name, baseLabels(s.appName, MONITORING_NAMESPACE));

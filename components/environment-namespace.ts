@@ -1,16 +1,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { baseLabels, LABEL, NamespaceKind } from "../policy/conventions";
+import { namespaceLabels, NamespaceKind } from "../policy/conventions";
 
 /** Arguments of {@link EnvironmentNamespace}. */
 export interface EnvironmentNamespaceArgs {
   /** Namespace name, which is the environment name (`staging`, `feature-pr-142`). */
   environment: string;
-  /** Environment kind, written to the `team-environments.dev/kind` label NetworkPolicies select on. */
+  /**
+   * Environment kind, written to the `team-environments.dev/kind` label NetworkPolicies select on;
+   * it also decides the Pod Security level (`POD_SECURITY_OF_KIND`).
+   */
   kind: NamespaceKind;
   appName: string;
-  /** Pod Security Admission level enforced in the namespace. Default: `restricted`. */
-  podSecurity?: "restricted" | "baseline";
   /** Protect the namespace from deletion by Pulumi. Default: false. */
   protect?: boolean;
 }
@@ -24,21 +25,13 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
 
   constructor(name: string, args: EnvironmentNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:EnvironmentNamespace", name, {}, opts);
-    const level = args.podSecurity ?? "restricted";
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       {
         metadata: {
           name: args.environment,
-          labels: {
-            ...baseLabels(args.appName, args.environment),
-            [LABEL.environment]: args.environment,
-            [LABEL.kind]: args.kind,
-            [LABEL.podSecurityEnforce]: level,
-            [LABEL.podSecurityEnforceVersion]: "latest",
-            [LABEL.podSecurityAudit]: "restricted",
-            [LABEL.podSecurityWarn]: "restricted",
-          },
+          // The pack's network evaluator assumes these very labels for namespaces not in view.
+          labels: namespaceLabels(args.appName, args.environment, args.kind),
         },
       },
       { parent: this, protect: args.protect ?? false },

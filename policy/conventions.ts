@@ -92,6 +92,31 @@ export const LOCKED_ENVIRONMENTS = ["staging", "production"] as const;
 export const LONG_LIVED_ENVIRONMENTS = ["qa", "staging", "production"] as const;
 /** The monitoring namespace (Prometheus scrapes every environment from here). */
 export const MONITORING_NAMESPACE = "monitoring";
+/** Pod Security Admission level a namespace of each kind enforces (monitoring's node agents need baseline). */
+export const POD_SECURITY_OF_KIND: Record<NamespaceKind, "restricted" | "baseline"> = {
+  feature: "restricted",
+  qa: "restricted",
+  staging: "restricted",
+  production: "restricted",
+  monitoring: "baseline",
+};
+
+/**
+ * The labels of an environment's namespace, exactly as the program writes them: the program's
+ * EnvironmentNamespace and the pack's network evaluator (for namespaces not in view) both use
+ * this, so a namespaceSelector is judged against the labels Kubernetes will really see. The API
+ * server adds `kubernetes.io/metadata.name` itself.
+ */
+export function namespaceLabels(appName: string, environment: string, kind: NamespaceKind): Record<string, string> {
+  return {
+    ...baseLabels(appName, environment),
+    [LABEL.kind]: kind,
+    [LABEL.podSecurityEnforce]: POD_SECURITY_OF_KIND[kind],
+    [LABEL.podSecurityEnforceVersion]: "latest",
+    [LABEL.podSecurityAudit]: "restricted",
+    [LABEL.podSecurityWarn]: "restricted",
+  };
+}
 /** The namespace of the CI identities that are not tied to one environment. */
 export const CI_NAMESPACE = "team-ci";
 

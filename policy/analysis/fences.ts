@@ -10,7 +10,7 @@
  *
  * Pure TypeScript: no Pulumi imports, so the program and the pack can both load it.
  */
-import { FEATURE_ENVIRONMENT_PATTERN, LABEL } from "../conventions";
+import { FEATURE_ENVIRONMENT_PATTERN, LABEL, POD_SECURITY_OF_KIND } from "../conventions";
 import { ResourceLike, isKind } from "./objects";
 import { isUnknown, plain, str } from "./values";
 
@@ -21,13 +21,15 @@ export const FEATURE_NAMESPACE_PATTERN = `^${FEATURE_ENVIRONMENT_PATTERN}$`;
 const KIND_LABEL = LABEL.kind;
 const PSA_ENFORCE = LABEL.podSecurityEnforce;
 const PSA_ENFORCE_VERSION = LABEL.podSecurityEnforceVersion;
+/** The Pod Security level a preview must enforce. */
+const PREVIEW_PSA = POD_SECURITY_OF_KIND.feature;
 
 /**
  * Labels of a feature namespace nobody in the preview can change: its name (set by the API
  * server) and those `team-feature-namespace-labels` pins. Every other label is the preview's choice.
  */
 export function featurePinnedLabels(ns: string): Record<string, string> {
-  return { [LABEL.namespaceName]: ns, [KIND_LABEL]: "feature", [PSA_ENFORCE]: "restricted" };
+  return { [LABEL.namespaceName]: ns, [KIND_LABEL]: "feature", [PSA_ENFORCE]: PREVIEW_PSA };
 }
 
 /** One ValidatingAdmissionPolicy (and its Deny binding, which carries the same name). */
@@ -108,9 +110,9 @@ export function admissionPolicies(args: FenceArgs): AdmissionPolicy[] {
             expression:
               `has(object.metadata.labels) && ` +
               `'${KIND_LABEL}' in object.metadata.labels && object.metadata.labels['${KIND_LABEL}'] == 'feature' && ` +
-              `'${PSA_ENFORCE}' in object.metadata.labels && object.metadata.labels['${PSA_ENFORCE}'] == 'restricted' && ` +
+              `'${PSA_ENFORCE}' in object.metadata.labels && object.metadata.labels['${PSA_ENFORCE}'] == '${PREVIEW_PSA}' && ` +
               `(!('${PSA_ENFORCE_VERSION}' in object.metadata.labels) || object.metadata.labels['${PSA_ENFORCE_VERSION}'] == 'latest')`,
-            message: `feature namespaces must keep ${KIND_LABEL}=feature and ${PSA_ENFORCE}=restricted (enforce-version latest)`,
+            message: `feature namespaces must keep ${KIND_LABEL}=feature and ${PSA_ENFORCE}=${PREVIEW_PSA} (enforce-version latest)`,
           },
         ],
       },

@@ -12,7 +12,19 @@
  * policies are not in view are open (the conservative reading); a pair of namespaces neither of
  * whose policies is in view is not judged.
  */
-import { APP_KINDS, CatalogueEntry, DATABASE, DEFAULT_APP_NAME, LABEL, LOCKED_ENVIRONMENTS, PLATFORM_PODS, SERVICES, workloadLabels } from "../conventions";
+import {
+  APP_KINDS,
+  CatalogueEntry,
+  DATABASE,
+  DEFAULT_APP_NAME,
+  FEATURE_STACK_PREFIX,
+  LABEL,
+  LOCKED_ENVIRONMENTS,
+  PLATFORM_PODS,
+  SERVICES,
+  namespaceLabels,
+  workloadLabels,
+} from "../conventions";
 import { featurePinnedLabels } from "./fences";
 import { NamespaceInfo, ResourceLike, isKind, namespaceKind, namespacesInView, objectName, podTemplateOf, EnvKind } from "./objects";
 import { Selector, isEmptySelector, matches, readSelector, satisfiable } from "./selectors";
@@ -180,6 +192,23 @@ export interface NetModel {
   notes: { message: string; urn: string }[];
 }
 
+/**
+ * The preview that stands for every preview of other stacks (previews are judged alike); PR
+ * numbers start at 1, so it can never be mistaken for a real preview.
+ */
+export const PREVIEW_PROTOTYPE = `${FEATURE_STACK_PREFIX}0`;
+
+/**
+ * A namespace not in view, with the labels the program gives an environment namespace of its kind
+ * (`namespaceLabels`, the function the program's EnvironmentNamespace uses) plus the API server's
+ * name label; a namespace of no environment kind carries only the name label.
+ */
+export function conventionalNamespace(name: string, appName: string, kind: EnvKind = namespaceKind(name)): NamespaceInfo {
+  const labels: Record<string, string> =
+    kind === "other" || kind === "cluster" ? { [LABEL.namespaceName]: name } : { ...namespaceLabels(appName, name, kind), [LABEL.namespaceName]: name };
+  return { name, kind, labels };
+}
+
 function labelsFor(ns: string, svc: CatalogueEntry, appName: string): Record<string, string> {
   return workloadLabels({ appName, environment: ns, name: svc.name, component: svc.component });
 }
@@ -195,16 +224,7 @@ export function readNetwork(resources: readonly ResourceLike[], options: NetOpti
   const notes: { message: string; urn: string }[] = [];
   const seen = new Set<string>();
   const ensureNs = (name: string) => {
-    if (!namespaces.has(name)) {
-      const kind: EnvKind = namespaceKind(name);
-      const labels: Record<string, string> = { [LABEL.namespaceName]: name };
-      if (kind !== "other") {
-        // Labels the conventions promise every environment namespace carries.
-        labels[LABEL.environment] = name;
-        labels[LABEL.kind] = kind;
-      }
-      namespaces.set(name, { name, kind, labels });
-    }
+    if (!namespaces.has(name)) namespaces.set(name, conventionalNamespace(name, o.appName));
   };
   for (const r of resources) {
     if (seen.has(r.urn)) continue;
@@ -506,13 +526,8 @@ export function evaluateNetwork(input: NetModel, options: NetOptions = {}): NetF
   const sources = [...model.namespaces.values()].filter((n) => o.untrustedKinds.includes(n.kind)).map((n) => n.name);
   // Feature namespaces of other stacks exist on the cluster too: judge one prototype of them.
   if (!sources.some((s) => model.namespaces.get(s)?.kind === "feature") && o.untrustedKinds.includes("feature")) {
-    const proto = "feature-pr-0";
-    model.namespaces.set(proto, {
-      name: proto,
-      kind: "feature",
-      labels: { [LABEL.namespaceName]: proto, [LABEL.environment]: proto, [LABEL.kind]: "feature" },
-    });
-    sources.push(proto);
+    model.namespaces.set(PREVIEW_PROTOTYPE, conventionalNamespace(PREVIEW_PROTOTYPE, o.appName, "feature"));
+    sources.push(PREVIEW_PROTOTYPE);
   }
   for (const ns of sources) {
     const src = net.adversary(ns);

@@ -84,8 +84,10 @@ Workloads and their pod templates add ${code(`${L.name}: <workload>`)}, ${code(`
 ${code(`${L.component}`)} (one of ${codes(c.COMPONENTS)}) and ${code(`${L.version}: <image tag>`)}.
 Selectors use only ${code(L.name)} and ${code(L.instance)}, which never change.
 
-Namespaces carry ${code(L.environment)}, ${code(L.kind)} (one of ${codes(c.NAMESPACE_KINDS)}) and the Pod
-Security Admission labels ${codes([L.podSecurityEnforce, L.podSecurityEnforceVersion, L.podSecurityAudit, L.podSecurityWarn])}.
+Namespaces (\`namespaceLabels\`; the pack assumes the same labels for a namespace not in view):
+${selector({ ...c.namespaceLabels("<appName>", "<environment>", "feature"), [L.kind]: "<kind>", [L.podSecurityEnforce]: "<level>" })},
+where ${code(L.kind)} is one of ${codes(c.NAMESPACE_KINDS)} and the enforced Pod Security level is
+${Object.entries(c.POD_SECURITY_OF_KIND).map(([k, v]) => `${code(v)} for ${k}`).join(", ")}.
 The API server adds ${code(`${L.namespaceName}: <name>`)}; NetworkPolicies select namespaces by it.
 
 ## Services (the catalogue)

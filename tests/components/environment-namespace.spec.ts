@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { EnvironmentNamespace, EnvironmentNamespaceArgs } from "../../components/environment-namespace";
+import { conventionalNamespace } from "../../policy/analysis/netpol";
+import { LABEL, NAMESPACE_KINDS } from "../../policy/conventions";
 import { construct, created } from "../support/component";
 import { promiseOf } from "../support/mocks";
 
@@ -27,13 +29,23 @@ describe("EnvironmentNamespace", () => {
     assert.strictEqual(ns.protect, false, "unprotected by default");
   });
 
-  it("enforces baseline when asked, still auditing and warning at restricted", async () => {
-    const { resources } = await construct(() => new EnvironmentNamespace("monitoring", { ...ARGS, environment: "monitoring", kind: "monitoring", podSecurity: "baseline" }));
+  it("enforces baseline in the monitoring namespace (its kind decides), still auditing and warning at restricted", async () => {
+    const { resources } = await construct(() => new EnvironmentNamespace("monitoring", { ...ARGS, environment: "monitoring", kind: "monitoring" }));
     const labels = created(resources, NAMESPACE, "monitoring-namespace").inputs.metadata.labels;
     assert.strictEqual(labels["pod-security.kubernetes.io/enforce"], "baseline");
     assert.strictEqual(labels["pod-security.kubernetes.io/audit"], "restricted");
     assert.strictEqual(labels["pod-security.kubernetes.io/warn"], "restricted");
     assert.strictEqual(labels["team-environments.dev/kind"], "monitoring");
+  });
+
+  it("writes exactly the labels the pack's network evaluator assumes for a namespace of its kind that is not in view", async () => {
+    for (const kind of NAMESPACE_KINDS) {
+      const environment = kind === "feature" ? "feature-pr-7" : kind;
+      const { resources } = await construct(() => new EnvironmentNamespace(environment, { environment, kind, appName: "shop" }));
+      const written = created(resources, NAMESPACE, `${environment}-namespace`).inputs.metadata.labels;
+      // The API server adds the name label; the pack adds it to its stand-in too.
+      assert.deepStrictEqual({ ...written, [LABEL.namespaceName]: environment }, conventionalNamespace(environment, "shop").labels, kind);
+    }
   });
 
   it("protects the namespace from deletion when asked (production)", async () => {

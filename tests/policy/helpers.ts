@@ -6,7 +6,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ResourceLike } from "../../policy/analysis/objects";
-import { Component, DEFAULT_APP_NAME, LABEL, selectorLabels, workloadLabels as conventionalLabels } from "../../policy/conventions";
+import {
+  Component,
+  DEFAULT_APP_NAME,
+  LABEL,
+  NAMESPACE_KINDS,
+  NamespaceKind,
+  namespaceLabels,
+  selectorLabels,
+  workloadLabels as conventionalLabels,
+} from "../../policy/conventions";
 import { policies } from "../../policy/policies";
 import { PackRule } from "../../policy/rules/kit";
 import { Finding, PackConfig, runPack } from "../../policy/runner";
@@ -73,7 +82,7 @@ export function namespace(stack: string, name: string, kind: string, protect = f
     {
       metadata: {
         name,
-        labels: { [LABEL.environment]: name, [LABEL.kind]: kind, [LABEL.podSecurityEnforce]: "restricted" },
+        labels: NAMESPACE_KINDS.includes(kind as NamespaceKind) ? namespaceLabels(DEFAULT_APP_NAME, name, kind as NamespaceKind) : { [LABEL.environment]: name, [LABEL.kind]: kind },
       },
     },
     protect,

@@ -399,6 +399,30 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       assert.doesNotMatch(await leaks({ matchLabels: { "team-environments.dev/kind": "staging" } }), /feature-pr-0 can reach/);
       assert.doesNotMatch(await leaks({ matchLabels: { "kubernetes.io/metadata.name": "staging", team: "payments" } }), /feature-pr-0 can reach/);
     });
+    it("judges an environment not in view with the labels the program gives its namespace, not an unlabelled stand-in", () => {
+      // Production admits database traffic from this application's Pulumi-managed namespaces: on
+      // a cluster staging's pods match, so they must match here too, though staging is not in view.
+      const rs = [
+        namespace("production", "production", "production", true),
+        ...guardrailPolicies("production", "production"),
+        deployment("production", "production", "postgres", { component: "database", port: 5432 }),
+        netpol("production", "production", "from-app", {
+          podSelector: {},
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "myapp", "app.kubernetes.io/managed-by": "pulumi" } } }], ports: [{ port: 5432 }] }],
+        }),
+      ];
+      const model = readNetwork(rs);
+      const net = new Network(model);
+      const db = model.pods.find((p) => p.namespace === "production" && p.component === "database")!;
+      const fromStaging = model.pods.find((p) => p.namespace === "staging" && p.component === "api")!;
+      assert.ok(!model.visible.has("staging") && fromStaging, "staging is a stand-in with its conventional pods");
+      assert.strictEqual(net.reach(fromStaging, db, 5432)?.allowed, true);
+      // Another application's namespaces do not match.
+      const other = new Network(readNetwork(rs, { appName: "billing" }), { appName: "billing" });
+      const stagingOther = other.model.pods.find((p) => p.namespace === "staging" && p.component === "api")!;
+      assert.strictEqual(other.reach(stagingOther, other.model.pods.find((p) => p.namespace === "production" && p.component === "database")!, 5432)?.allowed, false);
+    });
     it("fails when an ipBlock covering the pod CIDR opens database ingress, and passes when excepted", async () => {
       const block = (except: string[]) =>
         netpol("cluster", "production", "internet", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0", except } }] }] });
