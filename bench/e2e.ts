@@ -3,12 +3,17 @@
  * `pulumi destroy`, against `kubectl apply --server-side` + `kubectl rollout status` /
  * `kubectl delete namespace` of the same rendered manifests, on the same local control plane,
  * alternating, and printed as ratios. Goal: ≤ 1.3× for up, ≤ 1.2× for destroy.
+ *
+ * Each Pulumi run is broken down by phase from the engine's event log (bench/phases.ts), and the
+ * engine's fixed cost is set against its floor: `pulumi preview` of the unchanged stack against a
+ * bare `pulumi version`.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { clusterDown, clusterPaths, clusterUp, run, toolchainEnv } from "../scripts/local/env";
 import { LocalStacks } from "../scripts/local/stacks";
+import { Breakdown, breakdown, timedWithEvents } from "./phases";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SERVER_FIELDS = ["uid", "resourceVersion", "managedFields", "creationTimestamp", "generation", "annotations"];
@@ -43,6 +48,18 @@ function render(exportFile: string, from: string, to: string): string {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Median of each phase over the rounds, and the slowest steps of the median round. */
+function printPhases(what: string, runs: Breakdown[]) {
+  const m = (f: (b: Breakdown) => number) => median(runs.map(f)).toFixed(1);
+  console.log(
+    `  ${what} phases (median s): engine start ${m((b) => b.engineStart)}, program start ${m((b) => b.programStart)}, ` +
+      `resources ${m((b) => b.resources)}, finish ${m((b) => b.finish)}`,
+  );
+  const total = (b: Breakdown) => b.engineStart + b.programStart + b.resources + b.finish;
+  const mid = [...runs].sort((a, b) => total(a) - total(b))[Math.floor(runs.length / 2)];
+  console.log(`  ${what} slowest steps: ${mid.slowest.map((s) => `${s.name} ${s.seconds.toFixed(1)} s`).join(", ")}`);
+}
+
 async function main() {
   const toolchain = toolchainEnv();
   const started = clusterUp();
@@ -51,12 +68,22 @@ async function main() {
   const env = { ...stacks.env, KUBECONFIG: clusterPaths().admin };
   const kubectl = (args: string[], input?: string) => run(`kubectl ${args[0]}`, "kubectl", args, { env, input });
   const results = { pulumiUp: [] as number[], kubectlUp: [] as number[], pulumiDestroy: [] as number[], kubectlDestroy: [] as number[] };
+  const phases = { up: [] as Breakdown[], destroy: [] as Breakdown[] };
+  const fixed = { preview: [] as number[], version: [] as number[] };
+  const eventLog = path.join(stacks.dir, "events.jsonl");
+  const pulumi = async (args: string[], into: Breakdown[]): Promise<number> => {
+    const r = await timedWithEvents("pulumi", [...args, "--non-interactive"], { cwd: stacks.project, env: stacks.env, eventLog });
+    into.push(breakdown(r));
+    return r.seconds;
+  };
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const stack = `feature-pr-${900 + round}`;
       const copy = `feature-pr-${950 + round}`;
       stacks.ensureStack(stack, { imageTag: "9b1d3c7" });
-      results.pulumiUp.push(seconds(() => stacks.pulumi(["up", "--stack", stack, "--yes", "--skip-preview"])));
+      results.pulumiUp.push(await pulumi(["up", "--stack", stack, "--yes", "--skip-preview"], phases.up));
+      fixed.preview.push(seconds(() => stacks.pulumi(["preview", "--stack", stack])));
+      fixed.version.push(seconds(() => run("pulumi version", "pulumi", ["version"], { env: stacks.env })));
       const manifests = render(stacks.exportTo(stack), stack, copy);
       fs.writeFileSync(path.join(stacks.dir, `${copy}.yaml`), manifests);
       results.kubectlUp.push(
@@ -68,7 +95,7 @@ async function main() {
           }
         }),
       );
-      results.pulumiDestroy.push(seconds(() => stacks.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"])));
+      results.pulumiDestroy.push(await pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"], phases.destroy));
       results.kubectlDestroy.push(seconds(() => kubectl(["delete", "namespace", copy, "--wait=true", "--timeout=300s"])));
       stacks.pulumi(["stack", "rm", stack, "--yes"]);
     }
@@ -84,7 +111,13 @@ async function main() {
   };
   console.log(`bench:e2e, ${ROUNDS} rounds, one preview environment (namespace, guardrails, 4 services, Postgres, migrations)`);
   line("up to Ready", results.pulumiUp, results.kubectlUp, 1.3);
+  printPhases("up", phases.up);
   line("destroy", results.pulumiDestroy, results.kubectlDestroy, 1.2);
+  printPhases("destroy", phases.destroy);
+  console.log(
+    `engine fixed cost: pulumi preview of the unchanged stack ${median(fixed.preview).toFixed(1)} s, ` +
+      `bare pulumi version ${median(fixed.version).toFixed(2)} s, ratio ${(median(fixed.preview) / median(fixed.version)).toFixed(1)}`,
+  );
   process.exit(0);
 }
 
