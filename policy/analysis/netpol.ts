@@ -174,11 +174,25 @@ export function selectableWith(s: Selector, pinned: Record<string, string>): boo
   return matches(fixed, pinned, true) && satisfiable(free);
 }
 
-/** A rule that admits every peer on every port (`{}`, or an ipBlock of all of IPv4 without exceptions). */
-export function allowsEverything(rule: NetRule): boolean {
+/**
+ * A rule that admits every pod on every port: `{}`, or an ipBlock that covers the whole pod CIDR
+ * with no exception inside it (`0.0.0.0/0`, `10.0.0.0/8` on k3s's `10.42.0.0/16`).
+ */
+export function allowsEverything(rule: NetRule, podCidr: string = NET_DEFAULTS.podCidr): boolean {
   if (rule.ports !== "all") return false;
   if (rule.peers === "all") return true;
-  return rule.peers.some((p) => !p.unknown && p.ipBlock !== undefined && p.ipBlock.cidr === "0.0.0.0/0" && p.ipBlock.except.length === 0);
+  return rule.peers.some((p) => !p.unknown && p.ipBlock !== undefined && ipBlockCoversPods(p.ipBlock, podCidr));
+}
+
+/** Does an ipBlock admit every pod address (the pod CIDR inside it, no `except` touching it)? */
+export function ipBlockCoversPods(block: { cidr: string; except: string[] }, podCidr: string): boolean {
+  const b = cidrRange(block.cidr);
+  const p = cidrRange(podCidr);
+  if (!b || !p || b[0] > p[0] || b[1] < p[1]) return false;
+  return block.except.every((e) => {
+    const x = cidrRange(e);
+    return x !== undefined && (x[1] < p[0] || x[0] > p[1]);
+  });
 }
 
 /** The network model of a set of resources. */
@@ -493,11 +507,11 @@ export function evaluateNetwork(input: NetModel, options: NetOptions = {}): NetF
       // Policies are a union: one allow-all rule opens what a default-deny policy beside it closes.
       for (const p of pols) {
         const rules = dir === "Ingress" ? (p.ingressType ? p.ingress : []) : p.egressType ? p.egress : [];
-        if (rules.some(allowsEverything))
+        if (rules.some((r) => allowsEverything(r, o.podCidr)))
           out.push({
             check: "default-deny",
             namespace: info.name,
-            message: `namespace ${info.name} is not default-deny for ${dir}: NetworkPolicy ${p.name} has a rule that allows every peer on every port`,
+            message: `namespace ${info.name} is not default-deny for ${dir}: NetworkPolicy ${p.name} has a rule that allows every pod on every port`,
             urn: p.urn,
           });
       }

@@ -380,9 +380,19 @@ describe("policy rules (through unknownCheckingProxy)", () => {
         ["ingress: [{}]", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] }],
         ["egress: [{}]", { podSelector: {}, policyTypes: ["Egress"], egress: [{}] }],
         ["ipBlock 0.0.0.0/0", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }],
+        ["ipBlock 10.0.0.0/8 (covers the pod CIDR)", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["192.168.0.0/16"] } }] }] }],
       ] as const) {
         const text = mandatoryMessages(await findingsOf(rule, [...clusterStack(), netpol("cluster", "production", "open", spec)])).join("\n");
-        assert.match(text, /namespace production is not default-deny for (Ingress|Egress): NetworkPolicy open has a rule that allows every peer on every port/, what);
+        assert.match(text, /namespace production is not default-deny for (Ingress|Egress): NetworkPolicy open has a rule that allows every pod on every port/, what);
+      }
+      // Narrower than every pod: a block that leaves pod addresses out, or one port only, is judged cell by cell instead.
+      for (const [what, spec] of [
+        ["ipBlock excepting part of the pod CIDR", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.42.0.0/17"] } }] }] }],
+        ["ipBlock outside the pod CIDR", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "192.168.0.0/16" } }] }] }],
+        ["one port", { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ port: 443 }] }] }],
+      ] as const) {
+        const text = mandatoryMessages(await findingsOf(rule, [...clusterStack(), netpol("cluster", "production", "narrow", spec)])).join("\n");
+        assert.doesNotMatch(text, /NetworkPolicy narrow has a rule that allows every pod/, what);
       }
     });
     it("counts a namespace selector on a label a preview can set for itself as admitting previews; pinned labels hold", async () => {
