@@ -30,7 +30,7 @@ export class Environment extends pulumi.ComponentResource {
     if (s.guardrails) {
       this.guardrails = new Guardrails(
         name,
-        { appName: s.appName, settings: s.guardrails, access: s.access },
+        { appName: s.appName, settings: s.guardrails, access: s.access, deleteWithNamespace: true },
         { parent: this },
       );
       this.namespace = this.guardrails.namespace.name;
@@ -42,10 +42,13 @@ export class Environment extends pulumi.ComponentResource {
     // policies and the developers' RoleBinding go in alongside.
     const secretsBinding = this.guardrails?.access.deployerSecretsBinding;
     const inNamespace = this.guardrails ? [this.guardrails.namespace, this.guardrails.quota, ...(secretsBinding ? [secretsBinding] : [])] : [];
+    // A stack that owns its namespace owns everything in it: destroying it deletes the namespace
+    // and Kubernetes deletes the rest (the engine passes deletedWith down to every child).
+    const child = { parent: this, ...(this.guardrails ? { deletedWith: this.guardrails.namespace.namespace } : {}) };
     this.database = new Postgres(
       `${name}-postgres`,
       { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect },
-      { parent: this, dependsOn: inNamespace },
+      { ...child, dependsOn: inNamespace },
     );
     this.app = new App(
       `${name}-app`,
@@ -55,18 +58,18 @@ export class Environment extends pulumi.ComponentResource {
         database: { host: this.database.host, port: this.database.port, credentialsSecret: this.database.credentials.metadata.name },
         dependsOn: [this.database],
       },
-      { parent: this, dependsOn: inNamespace },
+      { ...child, dependsOn: inNamespace },
     );
     if (s.alerts) {
       const alerts = { environment: s.environment, appName: s.appName, policy: s.alerts, services: s.services.map((x) => x.name) };
-      this.alerts = new AlertRules(`${name}-alerts`, { namespace: this.namespace, ...alerts }, { parent: this });
+      this.alerts = new AlertRules(`${name}-alerts`, { namespace: this.namespace, ...alerts }, child);
     }
     if (s.dataRefresh) {
       const database = { credentialsSecret: this.database.credentials.metadata.name, databaseHost: this.database.host };
       this.dataRefresh = new DataRefresh(
         `${name}-data-refresh`,
         { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.dataRefresh, ...database },
-        { parent: this },
+        child,
       );
     }
     this.registerOutputs({ namespace: this.namespace });

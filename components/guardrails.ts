@@ -14,6 +14,12 @@ export interface GuardrailsArgs {
   server?: string;
   /** GitHub repository whose OIDC users deploy the long-lived environments (cluster stack). */
   ciOidcRepository?: string;
+  /**
+   * Everything else lives in the namespace: on destroy, delete the namespace and let Kubernetes
+   * delete its contents, as `kubectl delete namespace` does, instead of one call per object
+   * (a preview, whose stack owns all of it). Default: false.
+   */
+  deleteWithNamespace?: boolean;
 }
 
 /**
@@ -36,8 +42,10 @@ export class Guardrails extends pulumi.ComponentResource {
       { parent: this },
     );
     const ns = this.namespace.name;
-    this.quota = new Quota(name, { namespace: ns, environment: g.environment, appName: args.appName, quota: g.quota }, { parent: this });
-    this.network = new NetworkIsolation(name, { namespace: ns, appName: args.appName, guardrails: g }, { parent: this });
+    // Inherited by every child (the engine passes deletedWith down from a parent).
+    const inside = { parent: this, ...(args.deleteWithNamespace ? { deletedWith: this.namespace.namespace } : {}) };
+    this.quota = new Quota(name, { namespace: ns, environment: g.environment, appName: args.appName, quota: g.quota }, inside);
+    this.network = new NetworkIsolation(name, { namespace: ns, appName: args.appName, guardrails: g }, inside);
     this.access = new EnvironmentAccess(
       name,
       {
@@ -50,7 +58,7 @@ export class Guardrails extends pulumi.ComponentResource {
         server: args.server,
         ciOidcRepository: args.ciOidcRepository,
       },
-      { parent: this },
+      inside,
     );
     this.registerOutputs({ namespace: ns });
   }

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { Environment } from "../../components/environment";
 import { AppSettings } from "../../config/settings";
 import { appSettings, childrenOf, construct, created } from "../support/component";
-import { promiseOf } from "../support/mocks";
+import { promiseOf, RecordedResource } from "../support/mocks";
 
 const environment = (settings: AppSettings) => () => new Environment(settings.environment, { settings });
 const childTypes = (resources: { parent?: string; type: string }[], urn: string) =>
@@ -27,6 +27,26 @@ describe("Environment", () => {
     for (const [type, name] of [["team-environments:k8s:Postgres", "feature-pr-7-postgres"], ["team-environments:k8s:App", "feature-pr-7-app"]]) {
       const r = created(resources, type, name);
       for (const before of [namespace, quota, secretsBinding]) assert.ok(r.dependencies.includes(before), `${name} waits for ${before}`);
+    }
+  });
+
+  it("destroys a preview as kubectl does: every object but the namespace is deleted with it; long-lived environments delete object by object", async () => {
+    // The engine passes deletedWith from a parent to children that set none: follow it as the engine does.
+    const effective = (resources: RecordedResource[]) => {
+      const byUrn = new Map(resources.map((r) => [r.urn, r]));
+      const of = (r: RecordedResource | undefined): string | undefined => (r === undefined ? undefined : (r.deletedWith ?? of(byUrn.get(r.parent ?? ""))));
+      return (r: RecordedResource) => of(r);
+    };
+    const preview = (await construct(environment(appSettings("feature-pr-7")))).resources;
+    const namespace = created(preview, "kubernetes:core/v1:Namespace", "feature-pr-7-namespace");
+    const deletedWith = effective(preview);
+    assert.strictEqual(deletedWith(namespace), undefined, "the namespace itself is deleted");
+    const objects = preview.filter((r) => r.custom && r !== namespace);
+    assert.ok(objects.length > 30, `${objects.length} objects`);
+    for (const r of objects) assert.strictEqual(deletedWith(r), namespace.urn, `${r.type} ${r.name}`);
+    for (const stack of ["qa", "staging", "production"]) {
+      const { resources } = await construct(environment(appSettings(stack)));
+      assert.deepStrictEqual(resources.filter((r) => effective(resources)(r) !== undefined).map((r) => r.name), [], stack);
     }
   });
 

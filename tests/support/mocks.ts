@@ -1,6 +1,6 @@
 /**
  * Pulumi mocks that record every registered resource with its inputs *and* its options
- * (parent, protect, dependsOn, deleteBeforeReplace), and throw on any unmocked provider call.
+ * (parent, protect, dependsOn, deleteBeforeReplace, deletedWith), and throw on any unmocked provider call.
  */
 import * as pulumi from "@pulumi/pulumi";
 
@@ -22,6 +22,8 @@ export interface RecordedResource {
   protect: boolean;
   dependencies: string[];
   deleteBeforeReplace: boolean;
+  /** URN of the resource whose deletion deletes this one, as set on it (the engine also passes it to children). */
+  deletedWith?: string;
 }
 
 /** True when a serialized value is a secret. */
@@ -82,6 +84,7 @@ export async function installMocks(project: string, stack: string): Promise<Reco
           protect: req.getProtect() === true,
           dependencies: req.getDependenciesList(),
           deleteBeforeReplace: req.getDeletebeforereplace(),
+          deletedWith: req.getDeletedwith() || undefined,
         });
       }
       callback(err, res);
