@@ -214,11 +214,11 @@ build_kwok() { go_build kwok "$KWOK_BIN" "-s -w" - sigs.k8s.io/kwok/cmd/kwok; }
 cmd_build() {
   local t0=$SECONDS
   if [[ -f "$K8S_BIN/.complete" ]]; then log "kubernetes $K8S_VERSION: cached in $K8S_BIN"
-  else step "building kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION (tens of minutes on 2 cores)" build_kubernetes; fi
+  else step "building kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION (~10 min cold on 2 cores)" build_kubernetes; fi
   if [[ -f "$ETCD_BIN/.complete" ]]; then log "etcd $ETCD_VERSION: cached in $ETCD_BIN"
-  else step "building etcd $ETCD_VERSION" build_etcd; fi
+  else step "building etcd $ETCD_VERSION (~1 min)" build_etcd; fi
   if [[ -f "$KWOK_BIN/.complete" ]]; then log "kwok $KWOK_VERSION: cached in $KWOK_BIN"
-  else step "building kwok $KWOK_VERSION" build_kwok; fi
+  else step "building kwok $KWOK_VERSION (~2 min)" build_kwok; fi
   log "build: done in $((SECONDS - t0))s"
 }
 

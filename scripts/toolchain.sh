@@ -80,10 +80,10 @@ trap on_error ERR
 # the first run's wait is announced, not discovered.
 estimate_of() {
   case $1 in
-    "build pulumi v"*) echo "~10 min" ;;
-    "build pulumi-language-nodejs"*) echo "~1 min" ;;
-    "build pulumi-resource-kubernetes"*) echo "~15 min" ;;
-    "build pulumi-tfgen-random"*) echo "~5 min" ;;
+    "build pulumi v"*) echo "~8 min" ;;
+    "build pulumi-language-nodejs"*) echo "~1.5 min" ;;
+    "build pulumi-resource-kubernetes"*) echo "~11 min" ;;
+    "build pulumi-tfgen-random"*) echo "~3 min" ;;
     *) echo "" ;;
   esac
 }

@@ -58,8 +58,8 @@ describe("npm run demo: which cluster", () => {
 
   it("fails with one line naming the flag, the file or the context", () => {
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
-      [["--cluster", "prod"], {}, /^demo: --cluster "prod": use local \(the default\) or current/],
-      [["--clusters", "current"], {}, /^demo: Unknown option '--clusters'.*usage: npm run demo/],
+      [["--cluster", "prod"], {}, /^--cluster "prod": use local \(the default\) or current/],
+      [["--clusters", "current"], {}, /^Unknown option '--clusters'.*usage: npm run demo/],
       [["--cluster", "current"], { KUBECONFIG: path.join(dir, "absent") }, /cannot read kubeconfig .*absent \(ENOENT\)$/],
     ];
     for (const [argv, env, message] of cases) throwsMessage(() => parseTarget(argv, env), message);

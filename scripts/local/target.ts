@@ -31,11 +31,11 @@ export function parseTarget(argv: string[], env: NodeJS.ProcessEnv = process.env
   try {
     values = parseArgs({ args: argv, options: { cluster: { type: "string" } }, strict: true }).values;
   } catch (e) {
-    throw new LocalError(`demo: ${(e as Error).message} (usage: npm run demo [-- --cluster local|current])`);
+    throw new LocalError(`${(e as Error).message} (usage: npm run demo [-- --cluster local|current])`);
   }
   const cluster = values.cluster ?? "local";
   if (cluster === "local") return { local: true };
-  if (cluster !== "current") throw new LocalError(`demo: --cluster ${JSON.stringify(cluster)}: use local (the default) or current (the current kubeconfig context)`);
+  if (cluster !== "current") throw new LocalError(`--cluster ${JSON.stringify(cluster)}: use local (the default) or current (the current kubeconfig context)`);
   return currentContext(env);
 }
 
@@ -53,14 +53,14 @@ export function currentContext(env: NodeJS.ProcessEnv): Target {
   try {
     doc = parse(fs.readFileSync(file, "utf8")) as Kubeconfig | null;
   } catch (e) {
-    throw new LocalError(`demo --cluster current: cannot read kubeconfig ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new LocalError(`--cluster current: cannot read kubeconfig ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const context = doc?.["current-context"];
-  if (typeof context !== "string" || context === "") throw new LocalError(`demo --cluster current: ${file} has no current-context`);
+  if (typeof context !== "string" || context === "") throw new LocalError(`--cluster current: ${file} has no current-context`);
   const ctx = (doc?.contexts ?? []).find((c) => c?.name === context)?.context;
   const server = (doc?.clusters ?? []).find((c) => c?.name === ctx?.cluster)?.cluster?.server;
   if (typeof server !== "string" || !server.startsWith("https://")) {
-    throw new LocalError(`demo --cluster current: context ${context} in ${file} names no cluster with an https server`);
+    throw new LocalError(`--cluster current: context ${context} in ${file} names no cluster with an https server`);
   }
   return { local: false, kubeconfig: file, context, server };
 }
@@ -71,16 +71,16 @@ export function checkTarget(t: Target, env: NodeJS.ProcessEnv): void {
   const kubectl = (args: string[]) =>
     spawnSync("kubectl", ["--kubeconfig", t.kubeconfig!, "--context", t.context!, "--request-timeout=20s", ...args], { env, encoding: "utf8" });
   const version = kubectl(["version", "-o", "json"]);
-  if (version.error) throw new LocalError("demo --cluster current: kubectl is not on PATH (it checks the cluster and lists what runs)");
+  if (version.error) throw new LocalError("--cluster current: kubectl is not on PATH (it checks the cluster and lists what runs)");
   if (version.status !== 0) {
-    throw new LocalError(`demo --cluster current: ${t.server} (context ${t.context}) does not answer: ${version.stderr.trim().split("\n").pop()}`);
+    throw new LocalError(`--cluster current: ${t.server} (context ${t.context}) does not answer: ${version.stderr.trim().split("\n").pop()}`);
   }
   const crds = kubectl(["get", "crd", "-o", "name"]);
   const present = new Set(crds.stdout.split("\n").map((l) => l.replace(/^customresourcedefinition\.apiextensions\.k8s\.io\//, "")));
   const missing = REQUIRED_CRDS.filter((c) => !present.has(c));
   if (crds.status !== 0 || missing.length > 0) {
     throw new LocalError(
-      `demo --cluster current: ${t.server} lacks CRDs ${missing.join(", ") || "(cannot list CRDs)"}: Traefik's ship with k3s; PrometheusRule comes with kube-prometheus-stack (or apply scripts/cluster/crds/)`,
+      `--cluster current: ${t.server} lacks CRDs ${missing.join(", ") || "(cannot list CRDs)"}: Traefik's ship with k3s; PrometheusRule comes with kube-prometheus-stack (or apply scripts/cluster/crds/)`,
     );
   }
 }
