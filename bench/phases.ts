@@ -62,7 +62,9 @@ export function timedWithEvents(cmd: string, args: string[], opts: { cwd: string
     for (const line of lines) if (line.trim() !== "") events.push({ at, event: JSON.parse(line) as Record<string, unknown> });
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args, "--event-log", opts.eventLog], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
+    // The CLI offers --event-log only with its debug commands switched on (no other effect on a run).
+    const env = { ...opts.env, PULUMI_DEBUG_COMMANDS: "true" };
+    const child = spawn(cmd, [...args, "--event-log", opts.eventLog], { cwd: opts.cwd, env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const timer = setInterval(drain, POLL_MS);

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { JOB_RESOURCES } from "../base/catalogue";
 import { IngressSettings, ServiceSettings } from "../config/settings";
 import { baseLabels, selectorLabels, workloadLabels } from "../policy/conventions";
+import { NO_ENDPOINT_WAIT } from "../k8s/await";
 import { containerSecurityContext, podSecurityContext, resourceBlock, shortHash } from "../k8s/workload";
 
 /** Arguments of {@link AppService}. */
@@ -97,7 +98,7 @@ export class AppService extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: s.name, namespace: args.namespace, labels: labels(s.role) },
+        metadata: { name: s.name, namespace: args.namespace, labels: labels(s.role), annotations: { ...NO_ENDPOINT_WAIT } },
         spec: {
           type: "ClusterIP",
           selector: this.selector,

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { DATABASE_WORKLOAD } from "../base/catalogue";
 import { DatabaseSettings } from "../config/settings";
 import { selectorLabels, workloadLabels } from "../policy/conventions";
+import { NO_ENDPOINT_WAIT } from "../k8s/await";
 import { containerSecurityContext, podSecurityContext, resourceBlock } from "../k8s/workload";
 
 /** Arguments of {@link Postgres}. */
@@ -60,7 +61,8 @@ export class Postgres extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: NAME, namespace: args.namespace, labels },
+        // Its Deployment or StatefulSet is awaited to Ready; the Service's endpoint wait adds 10 s.
+        metadata: { name: NAME, namespace: args.namespace, labels, annotations: { ...NO_ENDPOINT_WAIT } },
         spec: { selector, ports: [{ name: "postgres", port: s.port, targetPort: "postgres" }] },
       },
       { parent: this },

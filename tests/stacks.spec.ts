@@ -92,6 +92,25 @@ describe("stacks", function () {
       });
     }
 
+    for (const name of ["feature-pr-142", "staging", "production"]) {
+      it(`${name}: a Service skips only the endpoint wait, and selects the pods of a workload that up awaits to Ready`, async () => {
+        const run = await stack(name);
+        const workloads = [...ofType(run, T.deployment), ...ofType(run, T.statefulSet)];
+        const services = ofType(run, T.service).filter((svc) => svc.inputs.spec.selector !== undefined);
+        assert.ok(services.length >= 5, `${services.length} Services with a selector`);
+        for (const svc of services) {
+          assert.deepStrictEqual(svc.inputs.metadata.annotations, { "pulumi.com/skipAwait": "true" }, svc.name);
+          const backing = workloads.filter(
+            (w) =>
+              w.inputs.metadata.namespace === svc.inputs.metadata.namespace &&
+              w.inputs.metadata.annotations?.["pulumi.com/skipAwait"] === undefined &&
+              Object.entries(svc.inputs.spec.selector).every(([k, v]) => w.inputs.spec.template.metadata.labels[k] === v),
+          );
+          assert.strictEqual(backing.length, 1, `${svc.name} selects the pods of exactly one awaited workload`);
+        }
+      });
+    }
+
     it("runs the migrations Job to completion before the Deployment rolls out", async () => {
       const run = await stack("staging");
       for (const svc of ["core-api", "auth"]) {
