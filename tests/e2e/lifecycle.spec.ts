@@ -107,12 +107,14 @@ describe("end to end on a local control plane", function () {
       for (const d of deployments) {
         assert.strictEqual(d.status.readyReplicas ?? 0, d.status.replicas, `${ns}/${d.metadata.name} ready`);
       }
-      // up does not wait on Services (k8s/await.ts): their live Endpoints prove the selectors instead.
-      const endpoints = kubectlJson(["get", "endpoints", "-n", ns]).items as any[];
+      // up does not wait on Services (k8s/await.ts): their live EndpointSlices prove the selectors instead.
+      const slices = kubectlJson(["get", "endpointslices.discovery.k8s.io", "-n", ns]).items as any[];
       for (const svc of kubectlJson(["get", "services", "-n", ns]).items as any[]) {
         if (svc.spec.selector === undefined) continue;
-        const ep = endpoints.find((e) => e.metadata.name === svc.metadata.name);
-        const ready = (ep?.subsets ?? []).flatMap((x: any) => x.addresses ?? []).length;
+        const ready = slices
+          .filter((x) => x.metadata.labels?.["kubernetes.io/service-name"] === svc.metadata.name)
+          .flatMap((x) => x.endpoints ?? [])
+          .filter((e: any) => e.conditions?.ready === true).length;
         assert.ok(ready > 0, `${ns}/${svc.metadata.name} has ready endpoints`);
       }
       const quota = kubectlJson(["get", "resourcequota", "environment-quota", "-n", ns]);
