@@ -184,11 +184,14 @@ export function allowsEverything(rule: NetRule, podCidr: string = NET_DEFAULTS.p
   return rule.peers.some((p) => !p.unknown && p.ipBlock !== undefined && ipBlockCoversPods(p.ipBlock, podCidr));
 }
 
-/** Does an ipBlock admit every pod address (the pod CIDR inside it, no `except` touching it)? */
+/**
+ * Does an ipBlock admit every pod address (the pod CIDR inside it, no `except` touching it)? A pod
+ * CIDR this cannot read (IPv6, dual-stack lists) counts as all of IPv4: only `0.0.0.0/0` covers it.
+ */
 export function ipBlockCoversPods(block: { cidr: string; except: string[] }, podCidr: string): boolean {
   const b = cidrRange(block.cidr);
-  const p = cidrRange(podCidr);
-  if (!b || !p || b[0] > p[0] || b[1] < p[1]) return false;
+  const p = cidrRange(podCidr) ?? [0, 2 ** 32 - 1];
+  if (!b || b[0] > p[0] || b[1] < p[1]) return false;
   return block.except.every((e) => {
     const x = cidrRange(e);
     return x !== undefined && (x[1] < p[0] || x[0] > p[1]);

@@ -6,7 +6,7 @@ import { forgetBackendStacks } from "../../policy/analysis/backend";
 import { ResourceLike } from "../../policy/analysis/objects";
 import { policies } from "../../policy/policies";
 import { loadPackConfig } from "../../policy/runner";
-import { Network, readNetwork } from "../../policy/analysis/netpol";
+import { Network, allowsEverything, readNetwork } from "../../policy/analysis/netpol";
 import {
   DEVELOPERS,
   UNKNOWN_STRING,
@@ -432,6 +432,14 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       const other = new Network(readNetwork(rs, { appName: "billing" }), { appName: "billing" });
       const stagingOther = other.model.pods.find((p) => p.namespace === "staging" && p.component === "api")!;
       assert.strictEqual(other.reach(stagingOther, other.model.pods.find((p) => p.namespace === "production" && p.component === "database")!, 5432)?.allowed, false);
+    });
+    it("counts 0.0.0.0/0 as allowing every pod when the pod CIDR is not one IPv4 block (dual-stack), and nothing narrower", () => {
+      const rule = (cidr: string, except: string[] = []) => ({ peers: [{ ipBlock: { cidr, except }, unknown: false }], ports: "all" as const });
+      const dualStack = "10.42.0.0/16,2001:cafe:42::/56";
+      assert.strictEqual(allowsEverything(rule("0.0.0.0/0"), dualStack), true);
+      assert.strictEqual(allowsEverything(rule("10.0.0.0/8"), dualStack), false);
+      assert.strictEqual(allowsEverything(rule("0.0.0.0/0", ["10.42.0.0/16"]), dualStack), false);
+      assert.strictEqual(allowsEverything(rule("10.0.0.0/8"), "10.42.0.0/16"), true);
     });
     it("fails when an ipBlock covering the pod CIDR opens database ingress, and passes when excepted", async () => {
       const block = (except: string[]) =>
