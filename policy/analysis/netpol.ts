@@ -186,11 +186,11 @@ export function allowsEverything(rule: NetRule, podCidr: string = NET_DEFAULTS.p
 
 /**
  * Does an ipBlock admit every pod address (the pod CIDR inside it, no `except` touching it)? A pod
- * CIDR this cannot read (IPv6, dual-stack lists) counts as all of IPv4: only `0.0.0.0/0` covers it.
+ * CIDR with no IPv4 block this can read counts as all of IPv4: only `0.0.0.0/0` covers it.
  */
 export function ipBlockCoversPods(block: { cidr: string; except: string[] }, podCidr: string): boolean {
   const b = cidrRange(block.cidr);
-  const p = cidrRange(podCidr) ?? [0, 2 ** 32 - 1];
+  const p = podRange(podCidr) ?? [0, 2 ** 32 - 1];
   if (!b || b[0] > p[0] || b[1] < p[1]) return false;
   return block.except.every((e) => {
     const x = cidrRange(e);
@@ -358,10 +358,18 @@ export function cidrRange(cidr: string): [number, number] | undefined {
   return [first, first + size - 1];
 }
 
+/** The IPv4 range of a pod CIDR, which may be a dual-stack list (`10.42.0.0/16,2001:cafe:42::/56`). */
+export function podRange(podCidr: string): [number, number] | undefined {
+  return podCidr
+    .split(",")
+    .map((c) => cidrRange(c.trim()))
+    .find((r) => r !== undefined);
+}
+
 /** Does an ipBlock admit any pod address (pod CIDR minus the excepts)? IPv6 blocks: no. */
 export function ipBlockReachesPods(block: { cidr: string; except: string[] }, podCidr: string): boolean {
   const b = cidrRange(block.cidr);
-  const p = cidrRange(podCidr);
+  const p = podRange(podCidr);
   if (!p) return true;
   if (!b) return block.cidr.includes(":") ? false : true;
   let ranges: [number, number][] = [[Math.max(b[0], p[0]), Math.min(b[1], p[1])]];

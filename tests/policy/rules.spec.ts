@@ -380,7 +380,7 @@ describe("policy rules (through unknownCheckingProxy)", () => {
         ["ingress: [{}]", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] }],
         ["egress: [{}]", { podSelector: {}, policyTypes: ["Egress"], egress: [{}] }],
         ["ipBlock 0.0.0.0/0", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] }],
-        ["ipBlock 10.0.0.0/8 (covers the pod CIDR)", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["192.168.0.0/16"] } }] }] }],
+        ["ipBlock 10.0.0.0/8 excepting addresses outside the pod CIDR", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/8", except: ["10.0.0.0/16"] } }] }] }],
       ] as const) {
         const text = mandatoryMessages(await findingsOf(rule, [...clusterStack(), netpol("cluster", "production", "open", spec)])).join("\n");
         assert.match(text, /namespace production is not default-deny for (Ingress|Egress): NetworkPolicy open has a rule that allows every pod on every port/, what);
@@ -433,13 +433,15 @@ describe("policy rules (through unknownCheckingProxy)", () => {
       const stagingOther = other.model.pods.find((p) => p.namespace === "staging" && p.component === "api")!;
       assert.strictEqual(other.reach(stagingOther, other.model.pods.find((p) => p.namespace === "production" && p.component === "database")!, 5432)?.allowed, false);
     });
-    it("counts 0.0.0.0/0 as allowing every pod when the pod CIDR is not one IPv4 block (dual-stack), and nothing narrower", () => {
+    it("reads a dual-stack pod CIDR by its IPv4 block, and one it cannot read as all of IPv4", () => {
       const rule = (cidr: string, except: string[] = []) => ({ peers: [{ ipBlock: { cidr, except }, unknown: false }], ports: "all" as const });
-      const dualStack = "10.42.0.0/16,2001:cafe:42::/56";
-      assert.strictEqual(allowsEverything(rule("0.0.0.0/0"), dualStack), true);
-      assert.strictEqual(allowsEverything(rule("10.0.0.0/8"), dualStack), false);
+      const dualStack = "10.42.0.0/16, 2001:cafe:42::/56";
+      assert.strictEqual(allowsEverything(rule("10.0.0.0/8"), dualStack), true);
       assert.strictEqual(allowsEverything(rule("0.0.0.0/0", ["10.42.0.0/16"]), dualStack), false);
-      assert.strictEqual(allowsEverything(rule("10.0.0.0/8"), "10.42.0.0/16"), true);
+      assert.strictEqual(allowsEverything(rule("10.43.0.0/16"), dualStack), false);
+      const unreadable = "2001:cafe:42::/56";
+      assert.strictEqual(allowsEverything(rule("0.0.0.0/0"), unreadable), true);
+      assert.strictEqual(allowsEverything(rule("10.0.0.0/8"), unreadable), false);
     });
     it("fails when an ipBlock covering the pod CIDR opens database ingress, and passes when excepted", async () => {
       const block = (except: string[]) =>
