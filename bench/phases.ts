@@ -5,6 +5,7 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
+import { StringDecoder } from "string_decoder";
 import { LocalError } from "../scripts/local/env";
 
 /** One engine event and when it arrived, in seconds since the command started. */
@@ -43,6 +44,8 @@ export function timedWithEvents(cmd: string, args: string[], opts: { cwd: string
   const events: TimedEvent[] = [];
   let offset = 0;
   let partial = "";
+  // Keeps a character split across two reads whole.
+  const decoder = new StringDecoder("utf8");
   const drain = () => {
     let fd: number;
     try {
@@ -52,7 +55,7 @@ export function timedWithEvents(cmd: string, args: string[], opts: { cwd: string
     }
     try {
       const buf = Buffer.alloc(1 << 16);
-      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, offset)) > 0; offset += n) partial += buf.toString("utf8", 0, n);
+      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, offset)) > 0; offset += n) partial += decoder.write(buf.subarray(0, n));
     } finally {
       fs.closeSync(fd);
     }
@@ -64,9 +67,12 @@ export function timedWithEvents(cmd: string, args: string[], opts: { cwd: string
   return new Promise((resolve, reject) => {
     // The CLI offers --event-log only with its debug commands switched on (no other effect on a run).
     const env = { ...opts.env, PULUMI_DEBUG_COMMANDS: "true" };
-    const child = spawn(cmd, [...args, "--event-log", opts.eventLog], { cwd: opts.cwd, env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const child = spawn(cmd, [...args, "--event-log", opts.eventLog], { cwd: opts.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Pulumi prints resource errors on stdout: keep the tail of both for a failure's message.
+    let output = "";
+    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
     const timer = setInterval(drain, POLL_MS);
     child.on("error", (e) => {
       clearInterval(timer);
@@ -74,9 +80,11 @@ export function timedWithEvents(cmd: string, args: string[], opts: { cwd: string
     });
     child.on("close", (code) => {
       clearInterval(timer);
+      // Events still unread were written before the exit: stamp them at the end, not after it.
       const seconds = now();
       drain();
-      if (code !== 0) reject(new LocalError(`${cmd} ${args.slice(0, 3).join(" ")} failed (exit ${code}): ${stderr.trim().split("\n").slice(-3).join(" ")}`));
+      for (const e of events) e.at = Math.min(e.at, seconds);
+      if (code !== 0) reject(new LocalError(`${cmd} ${args.slice(0, 3).join(" ")} failed (exit ${code}):\n${output.trim()}`));
       else resolve({ seconds, events });
     });
   });

@@ -66,6 +66,6 @@ describe("bench phases (engine event log)", () => {
   });
 
   it("names the command and its last error lines when it fails", async () => {
-    await assert.rejects(timedWithEvents("bash", ["-c", "echo broken >&2; exit 3"], { cwd: os.tmpdir(), env: process.env, eventLog: path.join(os.tmpdir(), "none.jsonl") }), /bash -c .* failed \(exit 3\): broken/);
+    await assert.rejects(timedWithEvents("bash", ["-c", "echo broken >&2; exit 3"], { cwd: os.tmpdir(), env: process.env, eventLog: path.join(os.tmpdir(), "none.jsonl") }), /bash -c .* failed \(exit 3\):\nbroken/);
   });
 });
