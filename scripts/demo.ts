@@ -8,9 +8,10 @@
  *                                         control plane is built; the cluster needs Traefik's
  *                                         and the PrometheusRule CRDs
  */
+import { createHash } from "crypto";
 import { apiServerUrl, clusterUp, LocalError, ROOT, run, toolchainEnv } from "./local/env";
 import { LocalStacks } from "./local/stacks";
-import { checkTarget, parseTarget } from "./local/target";
+import { checkTarget, parseTarget, Target } from "./local/target";
 
 const STACKS = ["cluster", "qa", "staging", "production", "feature-pr-1"];
 
@@ -32,8 +33,8 @@ async function main() {
   }
   step("policy pack dependencies");
   run("policy deps", "bash", ["scripts/policy-deps.sh"]);
-  // One state backend per cluster: the local one's state never meets a real cluster's.
-  const stacks = target.local ? new LocalStacks("demo", toolchain) : new LocalStacks(`demo-${safeName(target.context!)}`, toolchain, { kubeconfig: target.kubeconfig });
+  // One state backend per cluster (context and server: every k3s calls its context "default").
+  const stacks = target.local ? new LocalStacks("demo", toolchain) : new LocalStacks(workspaceName(target), toolchain, { kubeconfig: target.kubeconfig });
   for (const stack of STACKS) {
     step(`pulumi up --stack ${stack} --policy-pack policy`);
     const config: Record<string, unknown> = stack === "cluster" ? { apiServerUrl: target.server ?? apiServerUrl() } : {};
@@ -62,12 +63,16 @@ async function main() {
   for (const file of exports.slice(1)) {
     console.log(run("report", "npx", ["--no-install", "ts-node", "--transpile-only", "policy/cli/report.ts", "--stack", file, "--cluster", cluster], { cwd: ROOT }));
   }
-  const after = target.local ? "stop the cluster with npm run cluster:down" : `remove it with pulumi destroy in ${stacks.project}, previews first, cluster last`;
+  const after = target.local
+    ? "stop the cluster with npm run cluster:down"
+    : `to remove it: source ${stacks.writeEnvFile()}, then in ${stacks.project} pulumi destroy each stack, previews first and cluster last (production's namespace and database are protected: pulumi state unprotect --all first)`;
   process.stderr.write(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s; state in ${stacks.dir}; ${after}\n`);
 }
 
-function safeName(context: string): string {
-  return context.replace(/[^A-Za-z0-9_.-]/g, "_");
+/** `demo-<context>-<hash of the server>`: a workspace per cluster. */
+function workspaceName(t: Target): string {
+  const server = createHash("sha256").update(t.server ?? "").digest("hex").slice(0, 8);
+  return `demo-${t.context!.replace(/[^A-Za-z0-9_.-]/g, "_")}-${server}`;
 }
 
 main().catch((e) => {

@@ -69,6 +69,15 @@ export class LocalStacks {
     };
   }
 
+  /** Writes `env.sh` (the toolchain on PATH, this backend, passphrase and kubeconfig) for running pulumi here by hand; returns its path. */
+  writeEnvFile(): string {
+    const keys = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_HOME", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_NODEJS_TRANSPILE_ONLY", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"];
+    const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    const file = path.join(this.dir, "env.sh");
+    fs.writeFileSync(file, keys.filter((k) => this.env[k] !== undefined).map((k) => `export ${k}=${quote(this.env[k]!)}\n`).join(""));
+    return file;
+  }
+
   /** Runs `pulumi ARGS` in the project copy (`env` overrides this workspace's, e.g. another KUBECONFIG). */
   pulumi(args: string[], step = `pulumi ${args.slice(0, 2).join(" ")}`, env: NodeJS.ProcessEnv = {}): string {
     return run(step, "pulumi", [...args, "--non-interactive"], { cwd: this.project, env: { ...this.env, ...env } });

@@ -48,7 +48,8 @@ interface Kubeconfig {
 
 /** The current context of $KUBECONFIG (its first file) or ~/.kube/config. */
 export function currentContext(env: NodeJS.ProcessEnv): Target {
-  const file = (env.KUBECONFIG ?? "").split(path.delimiter).find((f) => f !== "") ?? path.join(env.HOME ?? os.homedir(), ".kube", "config");
+  // Absolute: pulumi runs in the workspace's project copy, not here.
+  const file = path.resolve((env.KUBECONFIG ?? "").split(path.delimiter).find((f) => f !== "") ?? path.join(env.HOME ?? os.homedir(), ".kube", "config"));
   let doc: Kubeconfig | null;
   try {
     doc = parse(fs.readFileSync(file, "utf8")) as Kubeconfig | null;
@@ -76,11 +77,14 @@ export function checkTarget(t: Target, env: NodeJS.ProcessEnv): void {
     throw new LocalError(`--cluster current: ${t.server} (context ${t.context}) does not answer: ${version.stderr.trim().split("\n").pop()}`);
   }
   const crds = kubectl(["get", "crd", "-o", "name"]);
+  if (crds.status !== 0) {
+    throw new LocalError(`--cluster current: cannot list CRDs on ${t.server} (context ${t.context}): ${crds.stderr.trim().split("\n").pop()}`);
+  }
   const present = new Set(crds.stdout.split("\n").map((l) => l.replace(/^customresourcedefinition\.apiextensions\.k8s\.io\//, "")));
   const missing = REQUIRED_CRDS.filter((c) => !present.has(c));
-  if (crds.status !== 0 || missing.length > 0) {
+  if (missing.length > 0) {
     throw new LocalError(
-      `--cluster current: ${t.server} lacks CRDs ${missing.join(", ") || "(cannot list CRDs)"}: Traefik's ship with k3s; PrometheusRule comes with kube-prometheus-stack (or apply scripts/cluster/crds/)`,
+      `--cluster current: ${t.server} lacks CRDs ${missing.join(", ")}: Traefik's ship with k3s; PrometheusRule comes with kube-prometheus-stack (or apply scripts/cluster/crds/)`,
     );
   }
 }
