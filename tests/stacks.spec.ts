@@ -306,6 +306,15 @@ describe("stacks", function () {
       assert.strictEqual(find(run, T.namespace, "monitoring").inputs.metadata.labels[LABEL.kind], "monitoring");
     });
 
+    it("deletes the long-lived guardrails object by object: nothing is deletedWith a namespace (only a preview is)", async () => {
+      for (const name of ["cluster", "qa", "staging", "production"]) {
+        const run = await stack(name);
+        assert.deepStrictEqual(run.resources.filter((r) => r.deletedWith !== undefined).map((r) => r.name), [], name);
+      }
+      const preview = await stack("feature-pr-142");
+      assert.ok(preview.resources.some((r) => r.deletedWith !== undefined), "a preview is");
+    });
+
     it("gives production headroom over a preview and every environment a default-deny policy", async () => {
       const run = await stack("cluster");
       const cpu = (ns: string) => Number(find(run, T.quota, "environment-quota", ns).inputs.spec.hard["limits.cpu"]);
