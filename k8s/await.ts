@@ -5,7 +5,7 @@
  * 10.1 s each; Deployments Ready in 0.2 s). The Deployments behind a Service are awaited to
  * Ready already, and the migrations wait for the database's Deployment, so the Service's own wait
  * proves nothing more than that its selector matches; the e2e suite checks that against live
- * Endpoints instead.
+ * EndpointSlices instead.
  */
 
 /** Annotations of a Service whose readiness the Deployment behind it already proves. */
