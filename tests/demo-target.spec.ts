@@ -54,6 +54,9 @@ describe("npm run demo: which cluster", () => {
     fs.mkdirSync(path.join(dir, ".kube"));
     fs.copyFileSync(path.join(dir, "config"), path.join(dir, ".kube", "config"));
     assert.strictEqual(parseTarget(["--cluster=current"], { HOME: dir, KUBECONFIG: "" }).kubeconfig, path.join(dir, ".kube", "config"), "without KUBECONFIG: ~/.kube/config");
+    // pulumi runs in the workspace, not here: a relative KUBECONFIG is made absolute.
+    const relative = path.relative(process.cwd(), path.join(dir, "config"));
+    assert.strictEqual(parseTarget(["--cluster", "current"], { KUBECONFIG: relative }).kubeconfig, path.join(dir, "config"));
   });
 
   it("fails with one line naming the flag, the file or the context", () => {
