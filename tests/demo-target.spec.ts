@@ -57,6 +57,8 @@ describe("npm run demo: which cluster", () => {
     // pulumi runs in the workspace, not here: a relative KUBECONFIG is made absolute.
     const relative = path.relative(process.cwd(), path.join(dir, "config"));
     assert.strictEqual(parseTarget(["--cluster", "current"], { KUBECONFIG: relative }).kubeconfig, path.join(dir, "config"));
+    // …relative to where npm was run (npm runs scripts in the package directory).
+    assert.strictEqual(parseTarget(["--cluster", "current"], { KUBECONFIG: "config", INIT_CWD: dir }).kubeconfig, path.join(dir, "config"));
   });
 
   it("fails with one line naming the flag, the file or the context", () => {

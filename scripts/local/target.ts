@@ -48,8 +48,9 @@ interface Kubeconfig {
 
 /** The current context of $KUBECONFIG (its first file) or ~/.kube/config. */
 export function currentContext(env: NodeJS.ProcessEnv): Target {
-  // Absolute: pulumi runs in the workspace's project copy, not here.
-  const file = path.resolve((env.KUBECONFIG ?? "").split(path.delimiter).find((f) => f !== "") ?? path.join(env.HOME ?? os.homedir(), ".kube", "config"));
+  // Absolute, from where the user ran npm (INIT_CWD): pulumi runs in the workspace's project copy.
+  const first = (env.KUBECONFIG ?? "").split(path.delimiter).find((f) => f !== "") ?? path.join(env.HOME ?? os.homedir(), ".kube", "config");
+  const file = path.resolve(env.INIT_CWD ?? process.cwd(), first);
   let doc: Kubeconfig | null;
   try {
     doc = parse(fs.readFileSync(file, "utf8")) as Kubeconfig | null;
