@@ -44,7 +44,7 @@ export class Environment extends pulumi.ComponentResource {
     const inNamespace = this.guardrails ? [this.guardrails.namespace, this.guardrails.quota, ...(secretsBinding ? [secretsBinding] : [])] : [];
     // A stack that owns its namespace owns everything in it: destroying it deletes the namespace
     // and Kubernetes deletes the rest (the engine passes deletedWith down to every child).
-    const child = { parent: this, ...(this.guardrails ? { deletedWith: this.guardrails.namespace.namespace } : {}) };
+    const child = { parent: this, deletedWith: this.guardrails?.deletedWith };
     this.database = new Postgres(
       `${name}-postgres`,
       { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect },

@@ -32,6 +32,8 @@ export class Guardrails extends pulumi.ComponentResource {
   readonly quota: Quota;
   readonly network: NetworkIsolation;
   readonly access: EnvironmentAccess;
+  /** The namespace, when everything else in it is deleted with it (`deleteWithNamespace`). */
+  readonly deletedWith?: pulumi.Resource;
 
   constructor(name: string, args: GuardrailsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:Guardrails", name, {}, opts);
@@ -42,8 +44,9 @@ export class Guardrails extends pulumi.ComponentResource {
       { parent: this },
     );
     const ns = this.namespace.name;
+    this.deletedWith = args.deleteWithNamespace ? this.namespace.namespace : undefined;
     // Inherited by every child (the engine passes deletedWith down from a parent).
-    const inside = { parent: this, ...(args.deleteWithNamespace ? { deletedWith: this.namespace.namespace } : {}) };
+    const inside = { parent: this, deletedWith: this.deletedWith };
     this.quota = new Quota(name, { namespace: ns, environment: g.environment, appName: args.appName, quota: g.quota }, inside);
     this.network = new NetworkIsolation(name, { namespace: ns, appName: args.appName, guardrails: g }, inside);
     this.access = new EnvironmentAccess(
