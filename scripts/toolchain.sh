@@ -76,26 +76,13 @@ on_error() {
 }
 trap on_error ERR
 
-# estimate_of NAME: how long a step takes cold on 2 cores (measured on cold .ci/run runs), so
-# the first run's wait is announced, not discovered.
-estimate_of() {
-  case $1 in
-    "build pulumi v"*) echo "~8 min" ;;
-    "build pulumi-language-nodejs"*) echo "~1.5 min" ;;
-    "build pulumi-resource-kubernetes"*) echo "~11 min" ;;
-    "build pulumi-tfgen-random"*) echo "~3 min" ;;
-    *) echo "" ;;
-  esac
-}
-
 # run_step NAME LOGFILE CMD...: run CMD with its output in LOGFILE, report time.
 run_step() {
-  local name=$1 logfile=$2 estimate
+  local name=$1 logfile=$2
   shift 2
   STEP=${name}
   local t0=${SECONDS}
-  estimate=$(estimate_of "${name}")
-  log "${name}${estimate:+ (${estimate} cold on 2 cores)} ..."
+  log "${name} ..."
   if ! "$@" >"${logfile}" 2>&1; then
     echo "toolchain: step '${name}' failed; last lines of ${logfile}:" >&2
     tail -n 25 "${logfile}" >&2
@@ -164,11 +151,11 @@ setup_pulumi() {
   fi
   need_go
   mkdir -p "${dir}/bin"
-  run_step "build pulumi v${PULUMI_VERSION}" "${LOG_DIR}/pulumi.log" \
+  run_step "build pulumi v${PULUMI_VERSION} (~8 min cold on 2 cores)" "${LOG_DIR}/pulumi.log" \
     go_build "${WRAPPERS}/pulumi" "${dir}/bin/pulumi.new" \
     "-s -w -X ${PULUMI_VERSION_PKG}=v${PULUMI_VERSION}" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  run_step "build pulumi-language-nodejs (v${LANGHOST_VERSION} line)" \
+  run_step "build pulumi-language-nodejs (v${LANGHOST_VERSION} line, ~1.5 min cold)" \
     "${LOG_DIR}/language-nodejs.log" \
     go_build "${WRAPPERS}/language-nodejs" "${dir}/bin/pulumi-language-nodejs.new" \
     "-s -w -X ${PULUMI_VERSION_PKG}=v${LANGHOST_VERSION}" \
@@ -221,7 +208,7 @@ setup_kubernetes() {
   jq -c . "${cmd}/terraform-mapping.json" >"${cmd}/terraform-mapping-embed.json"
 
   mkdir -p "${dir}"
-  run_step "build pulumi-resource-kubernetes v${K8S_PROVIDER_VERSION}" \
+  run_step "build pulumi-resource-kubernetes v${K8S_PROVIDER_VERSION} (~11 min cold on 2 cores)" \
     "${LOG_DIR}/kubernetes.log" \
     go_build "${build}" "${dir}/pulumi-resource-kubernetes.new" \
     "-s -w -X ${K8S_VERSION_PKG}=${K8S_PROVIDER_VERSION}" \
@@ -259,7 +246,7 @@ setup_random() {
   rm -rf "${build}"
   mkdir -p "${build}"
   cp -r "${w}/." "${build}/"
-  run_step "build pulumi-tfgen-random" "${LOG_DIR}/random-tfgen.log" \
+  run_step "build pulumi-tfgen-random (~3 min cold)" "${LOG_DIR}/random-tfgen.log" \
     go_build "${build}" "${build}/pulumi-tfgen-random" "-s -w" ./cmd/pulumi-tfgen-random
   run_step "generate random schema" "${LOG_DIR}/random-schema.log" \
     env VERSION="${RANDOM_VERSION}" "${build}/pulumi-tfgen-random" schema --out "${build}/schema"
