@@ -1,0 +1,109 @@
+// Command tools holds the application's operational jobs. One for now:
+//
+//	tools refresh-staging-data --source=<env or backup URL> --target=<env> --anonymize-pii
+//
+// staging's weekly CronJob (components/data-refresh.ts). It reads, besides the pod's
+// TARGET_DATABASE_HOST and TARGET_DATABASE_PASSWORD, these keys of the Secret
+// data-refresh-secrets (envFrom):
+//
+//	SOURCE_DATABASE_URL   required  postgres:// URL of the restored production backup to read
+//	TARGET_DATABASE_USER  required  staging's database user (the app name, e.g. myapp)
+//	TARGET_DATABASE_NAME  required  staging's database name (the app name, e.g. myapp)
+//	TARGET_DATABASE_PORT  optional  default 5432
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"team-environments/images/app/internal/dbconn"
+	"team-environments/images/app/internal/refresh"
+)
+
+// SecretName is the Secret the CronJob loads the source and target details from.
+const SecretName = "data-refresh-secrets"
+
+func main() {
+	msg, err := run(os.Args[1:], os.Getenv, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tools: %s\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("tools: %s\n", msg)
+}
+
+func run(args []string, getenv func(string) string, stderr io.Writer) (string, error) {
+	if len(args) == 0 || args[0] != "refresh-staging-data" {
+		return "", fmt.Errorf("usage: tools refresh-staging-data --source=<source> --target=<environment> --anonymize-pii")
+	}
+	fs := flag.NewFlagSet("refresh-staging-data", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o refresh.Options
+	fs.StringVar(&o.Source, "source", "", "where the data comes from (e.g. backup://production/latest)")
+	fs.StringVar(&o.Target, "target", "", "the environment to refresh (e.g. staging)")
+	fs.BoolVar(&o.AnonymizePII, "anonymize-pii", false, "replace personal data (required)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return "", fmt.Errorf("refresh-staging-data: %w", err)
+	}
+	if err := o.Validate(); err != nil {
+		return "", fmt.Errorf("refresh-staging-data: %w", err)
+	}
+	source, target, err := connections(getenv)
+	if err != nil {
+		return "", fmt.Errorf("refresh-staging-data: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	src, err := dbconn.ConnectRetry(ctx, source, 60*time.Second, 2*time.Second)
+	if err != nil {
+		return "", fmt.Errorf("refresh-staging-data: source %s: %s", redact(source), dbconn.Brief(err))
+	}
+	defer src.Close(ctx)
+	dst, err := dbconn.ConnectRetry(ctx, target.URL(), 60*time.Second, 2*time.Second)
+	if err != nil {
+		return "", fmt.Errorf("refresh-staging-data: target %s: %s", target, dbconn.Brief(err))
+	}
+	defer dst.Close(ctx)
+	n, err := refresh.Copy(ctx, src, dst)
+	if err != nil {
+		return "", fmt.Errorf("refresh-staging-data: %s", dbconn.Brief(err))
+	}
+	return fmt.Sprintf("refresh-staging-data: copied %d customers from %s (%s) to %s (%s), email and name anonymised", n, o.Source, redact(source), o.Target, target), nil
+}
+
+// connections reads the source URL and the target connection, naming every missing variable.
+func connections(getenv func(string) string) (source string, target dbconn.Settings, err error) {
+	var missing []string
+	source = getenv("SOURCE_DATABASE_URL")
+	if source == "" {
+		missing = append(missing, "SOURCE_DATABASE_URL (from Secret "+SecretName+")")
+	}
+	for _, v := range []string{"TARGET_DATABASE_USER", "TARGET_DATABASE_NAME"} {
+		if getenv(v) == "" {
+			missing = append(missing, v+" (from Secret "+SecretName+")")
+		}
+	}
+	if getenv("TARGET_DATABASE_HOST") == "" {
+		missing = append(missing, "TARGET_DATABASE_HOST")
+	}
+	if len(missing) > 0 {
+		return "", target, fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	target, _, err = dbconn.FromEnv("TARGET_DATABASE_", getenv)
+	return source, target, err
+}
+
+// redact drops the password of a connection URL for messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable SOURCE_DATABASE_URL)"
+	}
+	return u.Redacted()
+}
