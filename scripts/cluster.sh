@@ -2,17 +2,21 @@
 # Local Kubernetes control plane for team-environments, built offline.
 #
 #   bash scripts/cluster.sh build    build (or reuse) etcd, kube-apiserver,
-#                                    kube-controller-manager, kube-scheduler, kwok
+#                                    kube-controller-manager, kube-scheduler, and the
+#                                    nodes' parts (kwok; or kubelet, kube-proxy, CoreDNS)
 #   bash scripts/cluster.sh up       build, then start everything and wait until
-#                                    the API is healthy and the fake nodes are Ready
+#                                    the API is healthy and the nodes are Ready
 #   bash scripts/cluster.sh down     stop every process by pid, remove the data dir
 #   bash scripts/cluster.sh status   up or not, kubeconfig path, kubectl get nodes
 #
-# There is no kubelet: KWOK plays it for 3 fake Nodes and moves Pods through the
-# stages in scripts/cluster/kwok-stages.yaml (Ready at once, Job pods Succeeded).
-# Nothing is ever run in a container, nothing is routed (NetworkPolicies are only
-# stored) and there are no resource metrics (HPAs cannot scale). See
-# docs/cluster.md.
+# Two kinds of node (CLUSTER_NODE_KIND):
+#   kwok  KWOK plays the kubelet for fake Nodes and moves Pods through the stages in
+#         scripts/cluster/kwok-stages.yaml (Ready at once, Job pods Succeeded). Nothing
+#         runs in a container, nothing is routed (NetworkPolicies are only stored).
+#   real  a containerd and a kubelet per node, one kube-proxy, CoreDNS: containers
+#         really run from images built offline (scripts/images.sh). Root only; see
+#         scripts/cluster/real-node.sh for how it differs from k3s.
+# Neither has resource metrics (HPAs cannot scale). See docs/cluster.md.
 #
 # Binaries come from the Go module proxy through the wrapper modules under
 # scripts/cluster/<tool>/ (their go.mod pins the versions) and are cached outside
@@ -28,9 +32,12 @@
 #   CLUSTER_OIDC_PORT       local OIDC issuer       (default 18443, https; stands in for
 #                           GitHub Actions' token.actions.githubusercontent.com)
 #   CLUSTER_OIDC_REPOSITORY the repository whose jobs authenticate (default acme/shop)
-#   CLUSTER_NODES           number of fake nodes   (default 3)
+#   CLUSTER_NODE_KIND       kwok or real           (default kwok); down and status
+#                           use the kind the running cluster was started with
+#   CLUSTER_NODES           number of nodes        (default 3)
 #   CLUSTER_NODE_CPU / CLUSTER_NODE_MEMORY / CLUSTER_NODE_PODS
-#                           allocatable per node   (default 8 / 32Gi / 110)
+#                           allocatable per fake node (default 8 / 32Gi / 110; a real
+#                           node reports the machine's own)
 #   KUBECTL                 kubectl to use         (default kubectl on PATH)
 #
 # Files (CACHE as above):
@@ -71,6 +78,7 @@ KCM_PORT="${CLUSTER_KCM_PORT:-20257}"
 SCHEDULER_PORT="${CLUSTER_SCHEDULER_PORT:-20259}"
 OIDC_PORT="${CLUSTER_OIDC_PORT:-18443}"
 NODES="${CLUSTER_NODES:-3}"
+NODE_KIND="${CLUSTER_NODE_KIND:-kwok}"
 NODE_CPU="${CLUSTER_NODE_CPU:-8}"
 NODE_MEMORY="${CLUSTER_NODE_MEMORY:-32Gi}"
 NODE_PODS="${CLUSTER_NODE_PODS:-110}"
@@ -80,11 +88,29 @@ HOST=127.0.0.1
 API_URL="https://$HOST:$API_PORT"
 SERVICE_CIDR=10.96.0.0/16      # ClusterIPs: stored in Services, never routed
 SERVICE_IP=10.96.0.1           # the `kubernetes` Service (in the serving cert)
-POD_CIDR=10.244.0.0/16         # fake pod IPs that kwok writes into Pod status
+POD_CIDR=10.244.0.0/16         # pod IPs: written by kwok, or given by CNI on a real node
 HOSTPATH_PV_DIR=/tmp/hostpath_pv  # fixed by the in-tree host-path provisioner
+API_NODE_IP=10.244.0.1         # real nodes: the first node's IP, where pods reach the apiserver
+
+NODE_KIND_FILE="$CLUSTER_DIR/node-kind"   # "<kind> <nodes>" of the running cluster
+# A running cluster is stopped and described as it was started, whatever the environment says now.
+if [[ "${1:-}" == down || "${1:-}" == status ]] && [[ -s "$NODE_KIND_FILE" ]]; then
+  read -r NODE_KIND NODES <"$NODE_KIND_FILE"
+fi
+case "$NODE_KIND" in
+  kwok | real) ;;
+  *) printf '[cluster] ERROR: CLUSTER_NODE_KIND=%s: expected kwok or real\n' "$NODE_KIND" >&2; exit 2 ;;
+esac
+[[ "$NODES" =~ ^[1-9][0-9]?$ ]] || { printf '[cluster] ERROR: CLUSTER_NODES=%s: expected a number from 1 to 99\n' "$NODES" >&2; exit 2; }
 
 # Start order; `down` stops them in reverse.
-COMPONENTS=(etcd oidc-issuer kube-apiserver kube-controller-manager kube-scheduler kwok)
+COMPONENTS=(etcd oidc-issuer kube-apiserver kube-controller-manager kube-scheduler)
+if [[ "$NODE_KIND" == kwok ]]; then
+  COMPONENTS+=(kwok)
+else
+  for ((i = 0; i < NODES; i++)); do COMPONENTS+=("containerd-$i" "kubelet-$i"); done
+  COMPONENTS+=(kube-proxy)
+fi
 OIDC_DIR="$CLUSTER_DIR/oidc"
 OIDC_URL="https://$HOST:$OIDC_PORT"
 # The audience CI jobs request, and the user a job's token maps to. The program binds
@@ -118,7 +144,11 @@ pinned_version() {
 K8S_VERSION="$(pinned_version kubernetes k8s.io/kubernetes)"
 ETCD_VERSION="$(pinned_version etcd go.etcd.io/etcd/server/v3)"
 KWOK_VERSION="$(pinned_version kwok sigs.k8s.io/kwok)"
+COREDNS_VERSION="$(pinned_version coredns github.com/coredns/coredns)"
 K8S_BIN="$BIN_ROOT/kubernetes-$K8S_VERSION"
+# kubelet and kube-proxy: built only for real nodes, so a kwok cluster does not pay for them.
+K8S_NODE_BIN="$BIN_ROOT/kubernetes-node-$K8S_VERSION"
+COREDNS_BIN="$BIN_ROOT/coredns-$COREDNS_VERSION"
 ETCD_BIN="$BIN_ROOT/etcd-$ETCD_VERSION"
 KWOK_BIN="$BIN_ROOT/kwok-$KWOK_VERSION"
 
@@ -127,6 +157,9 @@ bin_of() {
     etcd) echo "$ETCD_BIN/etcd" ;;
     kwok) echo "$KWOK_BIN/kwok" ;;
     oidc-issuer) command -v openssl ;;
+    containerd-*) command -v containerd ;;
+    kubelet-*) echo "$K8S_NODE_BIN/kubelet" ;;
+    kube-proxy) echo "$K8S_NODE_BIN/kube-proxy" ;;
     *) echo "$K8S_BIN/$1" ;;
   esac
 }
@@ -193,20 +226,28 @@ go_build() {
   touch "$out/.complete"
 }
 
-build_kubernetes() {
+# Without these, every binary and /version report v0.0.0-master.
+k8s_ldflags() {
   local minor ld p
   minor="$(cut -d. -f2 <<<"$K8S_VERSION")"
-  # Without these, every binary and /version report v0.0.0-master.
   ld="-s -w"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
     ld+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  go_build kubernetes "$K8S_BIN" "$ld" - \
+  printf '%s' "$ld"
+}
+build_kubernetes() {
+  go_build kubernetes "$K8S_BIN" "$(k8s_ldflags)" - \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler
 }
+build_kubernetes_node() {
+  go_build kubernetes "$K8S_NODE_BIN" "$(k8s_ldflags)" - k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+}
+# The wrapper's main package names the binary after its module path's last element.
+build_coredns() { go_build coredns "$COREDNS_BIN" "-s -w" - . ; }
 # go names the binary of module go.etcd.io/etcd/server/v3 "server".
 build_etcd() { go_build etcd "$ETCD_BIN" "-s -w" server=etcd go.etcd.io/etcd/server/v3; }
 build_kwok() { go_build kwok "$KWOK_BIN" "-s -w" - sigs.k8s.io/kwok/cmd/kwok; }
@@ -217,10 +258,22 @@ cmd_build() {
   else step "building kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION (~10 min cold on 2 cores)" build_kubernetes; fi
   if [[ -f "$ETCD_BIN/.complete" ]]; then log "etcd $ETCD_VERSION: cached in $ETCD_BIN"
   else step "building etcd $ETCD_VERSION (~1 min)" build_etcd; fi
-  if [[ -f "$KWOK_BIN/.complete" ]]; then log "kwok $KWOK_VERSION: cached in $KWOK_BIN"
-  else step "building kwok $KWOK_VERSION (~2 min)" build_kwok; fi
+  if [[ "$NODE_KIND" == kwok ]]; then
+    if [[ -f "$KWOK_BIN/.complete" ]]; then log "kwok $KWOK_VERSION: cached in $KWOK_BIN"
+    else step "building kwok $KWOK_VERSION (~2 min)" build_kwok; fi
+  else
+    install_real_packages
+    if [[ -f "$K8S_NODE_BIN/.complete" ]]; then log "kubelet, kube-proxy $K8S_VERSION: cached in $K8S_NODE_BIN"
+    else step "building kubelet, kube-proxy $K8S_VERSION (~7 min cold)" build_kubernetes_node; fi
+    if [[ -f "$COREDNS_BIN/.complete" ]]; then log "coredns $COREDNS_VERSION: cached in $COREDNS_BIN"
+    else step "building coredns $COREDNS_VERSION (~3 min cold)" build_coredns; fi
+    step "node images (pause, coredns, the application, postgres)" build_images
+  fi
   log "build: done in $((SECONDS - t0))s"
 }
+
+# shellcheck source=scripts/cluster/real-node.sh
+source "$WRAPPERS/real-node.sh"
 
 # ------------------------------------------------------------------- pki -----
 # cert NAME SUBJECT EXTENSIONS: key + certificate signed by the local CA.
@@ -266,11 +319,15 @@ make_pki() {
       -addext "basicConstraints=critical,CA:TRUE" \
       -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" 2>/dev/null
   fi
-  # Serving cert of the apiserver: loopback plus the in-cluster names.
+  # Serving cert of the apiserver: loopback, the first real node's IP (pods reach the API there)
+  # and the in-cluster names. A cert from before real nodes lacks that IP: make it again.
+  if [[ -s "$PKI/apiserver.crt" ]] && ! openssl x509 -in "$PKI/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q "IP Address:$API_NODE_IP\b"; then
+    rm -f "$PKI/apiserver.crt"
+  fi
   [[ -s "$PKI/apiserver.crt" ]] || cert apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=IP:$HOST,DNS:localhost,IP:$SERVICE_IP,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+subjectAltName=IP:$HOST,DNS:localhost,IP:$API_NODE_IP,IP:$SERVICE_IP,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
   # Front-proxy (request-header) CA and client: the apiserver publishes this CA
   # in kube-system/extension-apiserver-authentication; without it the
   # controller-manager and scheduler log "missing content for CA bundle" forever.
@@ -313,6 +370,7 @@ subjectAltName=IP:$HOST,DNS:localhost"
   kubeconfig "$INTERNAL/controller-manager.kubeconfig" system:kube-controller-manager controller-manager
   kubeconfig "$INTERNAL/scheduler.kubeconfig" system:kube-scheduler scheduler
   kubeconfig "$INTERNAL/kwok.kubeconfig" kwok-controller kwok
+  [[ "$NODE_KIND" != real ]] || make_real_pki
 }
 
 # ----------------------------------------------------------------- start -----
@@ -386,15 +444,22 @@ YAML
 }
 
 start_apiserver() {
-  # --endpoint-reconciler-type=none: the `kubernetes` Service would otherwise get
-  # a 127.0.0.1 endpoint, which Endpoints validation rejects (loopback) and
+  # kwok: --endpoint-reconciler-type=none: the `kubernetes` Service would otherwise
+  # get a 127.0.0.1 endpoint, which Endpoints validation rejects (loopback) and
   # which nothing in this cluster could use anyway.
+  # real: pods reach the API through the `kubernetes` Service at the first node's
+  # IP, so the apiserver listens beyond loopback (as k3s's does) and advertises it.
   # --kubelet-preferred-address-types=InternalIP: `kubectl logs/exec` go to the
-  # fake node's 127.0.0.1:10250 (nothing listens: connection refused).
+  # node's InternalIP:10250 (a fake node's is 127.0.0.1: connection refused).
+  local -a node_flags=(--bind-address "$HOST" --advertise-address "$HOST" --endpoint-reconciler-type none)
+  if [[ "$NODE_KIND" == real ]]; then
+    node_flags=(--bind-address 0.0.0.0 --advertise-address "$API_NODE_IP"
+      --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt"
+      --kubelet-client-key "$PKI/apiserver-kubelet-client.key")
+  fi
   start kube-apiserver \
     --etcd-servers "http://$HOST:$ETCD_PORT" \
-    --bind-address "$HOST" \
-    --advertise-address "$HOST" \
+    "${node_flags[@]}" \
     --secure-port "$API_PORT" \
     --tls-cert-file "$PKI/apiserver.crt" \
     --tls-private-key-file "$PKI/apiserver.key" \
@@ -413,7 +478,6 @@ start_apiserver() {
     --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
-    --endpoint-reconciler-type none \
     --kubelet-preferred-address-types InternalIP \
     --allow-privileged=true \
     --profiling=false \
@@ -545,7 +609,7 @@ on_up_exit() {
   if ((rc != 0 && UP_STARTED)); then
     log "up failed (exit $rc): stopping what was started; logs are kept in $LOGS"
     stop_all || true
-    rm -rf "$DATA" "$HOSTPATH_PV_DIR"
+    rm -rf "$DATA" "$HOSTPATH_PV_DIR" "$NODE_KIND_FILE"
   fi
 }
 
@@ -564,12 +628,14 @@ cmd_up() {
     die "partly running (${running[*]} alive): run 'bash scripts/cluster.sh down' first"
   fi
   check_ports
+  [[ "$NODE_KIND" != real ]] || check_real_host
   # Every up starts from an empty etcd: cluster state lives only while it is up
   # (a leftover data dir means an earlier run crashed or was killed).
   rm -rf "$DATA" "$HOSTPATH_PV_DIR"
   mkdir -p "$PIDS" "$LOGS" "$DATA"
   rm -f "$PIDS"/*.pid
   step "certificates and kubeconfigs" make_pki
+  echo "$NODE_KIND $NODES" >"$NODE_KIND_FILE"
   UP_STARTED=1
   trap on_up_exit EXIT
   step "etcd $ETCD_VERSION on $HOST:$ETCD_PORT" start_etcd
@@ -577,8 +643,13 @@ cmd_up() {
   step "kube-apiserver $K8S_VERSION on $HOST:$API_PORT" start_apiserver
   step "kube-controller-manager on $HOST:$KCM_PORT" start_controller_manager
   step "kube-scheduler on $HOST:$SCHEDULER_PORT" start_scheduler
-  step "kwok $KWOK_VERSION and $NODES fake nodes" start_kwok
+  if [[ "$NODE_KIND" == kwok ]]; then
+    step "kwok $KWOK_VERSION and $NODES fake nodes" start_kwok
+  else
+    step "$NODES real nodes (containerd, kubelet) and kube-proxy" start_real_nodes
+  fi
   step "CRDs (PrometheusRule, IngressRoute, Middleware) and default StorageClass" install_addons
+  [[ "$NODE_KIND" != real ]] || step "CoreDNS $COREDNS_VERSION as kube-system/kube-dns ($DNS_IP)" install_coredns
   trap - EXIT
   log "up in $((SECONDS - t0))s: $API_URL"
   log "admin kubeconfig:     $ADMIN_KUBECONFIG"
@@ -617,9 +688,15 @@ stop() {
   for name in "$@"; do rm -f "$(pid_file "$name")"; done
 }
 
-# Clients of the apiserver first (together), then the apiserver, then etcd.
+# Clients of the apiserver first (together), then the apiserver, then etcd. Real nodes are
+# drained with the controllers stopped and the apiserver still up (real-node.sh).
 stop_all() {
-  stop kwok kube-scheduler kube-controller-manager
+  if [[ "$NODE_KIND" == kwok ]]; then
+    stop kwok kube-scheduler kube-controller-manager
+  else
+    stop kube-scheduler kube-controller-manager
+    stop_real_nodes
+  fi
   stop kube-apiserver
   stop oidc-issuer
   stop etcd
@@ -629,7 +706,7 @@ cmd_down() {
   local t0=$SECONDS
   if [[ -z "$(running_components)" ]]; then log "not running"; fi
   stop_all
-  rm -rf "$DATA"
+  rm -rf "$DATA" "$NODE_KIND_FILE"
   # Directories the host-path provisioner made for PersistentVolumes.
   rm -rf "$HOSTPATH_PV_DIR"
   log "down in $((SECONDS - t0))s (data removed; certs, kubeconfigs and logs kept in $CLUSTER_DIR)"
@@ -647,7 +724,11 @@ cmd_status() {
     echo "cluster: partly running (${running[*]}); run 'bash scripts/cluster.sh down'"
     return 1
   fi
-  echo "cluster: up ($API_URL, kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+  if [[ "$NODE_KIND" == kwok ]]; then
+    echo "cluster: up ($API_URL, kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+  else
+    echo "cluster: up ($API_URL, kubernetes $K8S_VERSION, etcd $ETCD_VERSION, $NODES real nodes, coredns $COREDNS_VERSION)"
+  fi
   echo "kubeconfig: $ADMIN_KUBECONFIG   (also developer.kubeconfig, qa.kubeconfig beside it)"
   for n in "${COMPONENTS[@]}"; do echo "  $n pid $(live_pid "$n")"; done
   kc get nodes
