@@ -76,10 +76,22 @@ export function clusterIsUp(): boolean {
   return res.status === 0;
 }
 
-/** Starts the local control plane (builds it first if needed); returns whether this call started it. */
-export function clusterUp(): boolean {
+/** The kind of node the running local cluster was started with (scripts/cluster.sh: CLUSTER_NODE_KIND), if any. */
+export function clusterNodeKind(): "kwok" | "real" | undefined {
+  const file = path.join(clusterPaths().dir, "node-kind");
+  if (!fs.existsSync(file)) return undefined;
+  const kind = fs.readFileSync(file, "utf8").trim().split(/\s+/)[0];
+  return kind === "kwok" || kind === "real" ? kind : undefined;
+}
+
+/**
+ * Starts the local control plane (builds it first if needed); returns whether this call started it.
+ * `nodeKind` sets CLUSTER_NODE_KIND (default: the script's, fake nodes).
+ */
+export function clusterUp(opts: { nodeKind?: "kwok" | "real" } = {}): boolean {
   const wasUp = clusterIsUp();
-  if (!wasUp) run("cluster up", "bash", ["scripts/cluster.sh", "up"]);
+  const env = opts.nodeKind === undefined ? {} : { CLUSTER_NODE_KIND: opts.nodeKind };
+  if (!wasUp) run("cluster up", "bash", ["scripts/cluster.sh", "up"], { env: { ...process.env, ...env } });
   return !wasUp;
 }
 
