@@ -86,6 +86,8 @@ describe("scripts/cluster.sh", () => {
       assert.strictEqual(conf.authorization.mode, "Webhook");
       // Imported images are never pulled again: image GC must not remove them.
       assert.strictEqual(conf.imageGCHighThresholdPercent, 100);
+      // Each node keeps its own pod logs: a kubelet deletes the log directories of pods it does not know.
+      assert.strictEqual(conf.podLogsDir, path.join(dir, "pod-logs"));
     });
 
     it("gives containerd the local pause image, its own state and socket, and the node's CNI config", () => {

@@ -248,6 +248,9 @@ cgroupRoot: /te-node-$i
 failSwapOn: false
 failCgroupV1: false
 resolvConf: /etc/resolv.conf
+# Not the shared /var/log/pods: a kubelet removes the log directories of pods it does not know,
+# which on this machine are the other nodes' pods.
+podLogsDir: $dir/pod-logs
 serializeImagePulls: false
 # The images are imported, never pulled: garbage-collecting them would break the next pod.
 imageGCHighThresholdPercent: 100
@@ -304,11 +307,18 @@ COREDNS_IMAGE="team-environments.local/coredns:$COREDNS_VERSION"
 
 build_images() { COREDNS_BINARY="$COREDNS_BIN/coredns" COREDNS_VERSION="$COREDNS_VERSION" bash "$SCRIPT_DIR/images.sh" build; }
 
+# Into every node's containerd side by side (unpacking is most of it); the archives are built
+# already (cmd_build), so the imports only read them.
 import_images() {
   local i
+  local -a pids=()
   for ((i = 0; i < NODES; i++)); do
-    COREDNS_BINARY="$COREDNS_BIN/coredns" COREDNS_VERSION="$COREDNS_VERSION" bash "$SCRIPT_DIR/images.sh" import "$(node_socket "$i")" >/dev/null ||
-      die "importing the local images into $(node_name "$i") failed (bash scripts/images.sh import $(node_socket "$i"))"
+    COREDNS_BINARY="$COREDNS_BIN/coredns" COREDNS_VERSION="$COREDNS_VERSION" \
+      bash "$SCRIPT_DIR/images.sh" import "$(node_socket "$i")" >"$LOGS/images-node-$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[i]}" || die "importing the local images into $(node_name "$i") failed (log: $LOGS/images-node-$i.log)"
   done
 }
 

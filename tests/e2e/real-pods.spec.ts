@@ -81,7 +81,12 @@ describe("end to end on real nodes: containers, probes, migrations", function ()
     for (const job of migrations) {
       const service = job.metadata.labels["app.kubernetes.io/name"];
       assert.strictEqual(job.status.succeeded, 1, `${job.metadata.name} succeeded`);
-      assert.match(kubectl(["logs", "-n", PREVIEW, `job/${job.metadata.name}`]), /v1/, `${job.metadata.name} says what it applied`);
+      // The pod that succeeded (a Job may have retried: `kubectl logs job/…` would pick any attempt).
+      const attempts = pods.filter((p) => p.metadata.labels?.["job-name"] === job.metadata.name);
+      const logs = attempts.map((p) => `${p.metadata.name} (${p.status.phase}): ${kubectl(["logs", "-n", PREVIEW, p.metadata.name]).trim()}`);
+      const succeeded = attempts.find((p) => p.status.phase === "Succeeded");
+      assert.ok(succeeded, `${job.metadata.name} has a Succeeded pod:\n${logs.join("\n")}`);
+      assert.match(kubectl(["logs", "-n", PREVIEW, succeeded.metadata.name]), /migrate: (applied version v1 to|version v1 already applied to)/, `${job.metadata.name} says what it applied:\n${logs.join("\n")}`);
       // Ordering: no pod of the service started before its migrations completed.
       const started = pods
         .filter((p) => p.metadata.labels?.["app.kubernetes.io/name"] === service && p.metadata.labels?.["app.kubernetes.io/component"] !== "migrations")
