@@ -264,9 +264,9 @@ cmd_build() {
   else
     install_real_packages
     if [[ -f "$K8S_NODE_BIN/.complete" ]]; then log "kubelet, kube-proxy $K8S_VERSION: cached in $K8S_NODE_BIN"
-    else step "building kubelet, kube-proxy $K8S_VERSION (~7 min cold)" build_kubernetes_node; fi
+    else step "building kubelet, kube-proxy $K8S_VERSION (~2 min after the control plane build, ~7 alone)" build_kubernetes_node; fi
     if [[ -f "$COREDNS_BIN/.complete" ]]; then log "coredns $COREDNS_VERSION: cached in $COREDNS_BIN"
-    else step "building coredns $COREDNS_VERSION (~3 min cold)" build_coredns; fi
+    else step "building coredns $COREDNS_VERSION (~2 min cold)" build_coredns; fi
     step "node images (pause, coredns, the application, postgres)" build_images
   fi
   log "build: done in $((SECONDS - t0))s"

@@ -1,5 +1,6 @@
-// Wrapper module used only to build kube-apiserver, kube-controller-manager and
-// kube-scheduler from k8s.io/kubernetes v1.33.13 (see scripts/cluster.sh build).
+// Wrapper module used only to build kube-apiserver, kube-controller-manager,
+// kube-scheduler, and for real nodes kubelet and kube-proxy, from k8s.io/kubernetes v1.33.13
+// (see scripts/cluster.sh build).
 // k8s.io/kubernetes replaces its staging modules with local ./staging paths;
 // here every one of them points at its published v0.33.13 release instead.
 module team-environments/cluster/kubernetes
