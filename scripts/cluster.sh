@@ -122,16 +122,9 @@ OIDC_REPOSITORY="${CLUSTER_OIDC_REPOSITORY:-acme/shop}"
 OIDC_USERNAME_EXPRESSION="'github:' + claims.repository + ':' + claims.environment"
 
 # ---------------------------------------------------------------- helpers ----
-log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
-
-# step LABEL CMD...: run CMD, then print how many seconds it took.
-step() {
-  local label="$1" t0=$SECONDS; shift
-  log "$label ..."
-  "$@"
-  log "$label: done in $((SECONDS - t0))s"
-}
+LOG_NAME=cluster
+# shellcheck source=scripts/lib/log.sh
+source "$SCRIPT_DIR/lib/log.sh"
 
 # Version a wrapper module pins for MODULE: the `require MODULE vX` line.
 pinned_version() {
@@ -272,6 +265,8 @@ cmd_build() {
   log "build: done in $((SECONDS - t0))s"
 }
 
+# shellcheck source=scripts/lib/debian.sh
+source "$SCRIPT_DIR/lib/debian.sh"
 # shellcheck source=scripts/cluster/real-node.sh
 source "$WRAPPERS/real-node.sh"
 

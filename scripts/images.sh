@@ -4,9 +4,10 @@
 # when the local stacks run on a real node.
 #
 #   bash scripts/images.sh build              build every image archive (current ones are reused)
-#   bash scripts/images.sh import <address>   build if needed, then import every archive into the
-#                                             containerd at <address> (namespace k8s.io) and print
-#                                             the references; a no-op when they are already there
+#   bash scripts/images.sh import <address>...  build if needed, then import every archive into the
+#                                             containerd at each <address> (namespace k8s.io, side
+#                                             by side) and print the references; a no-op when they
+#                                             are already there
 #   bash scripts/images.sh list               the references and their archive paths
 #
 # Images (sources under images/, docs in images/README.md):
@@ -71,16 +72,9 @@ IMAGE_CREATED=2025-01-01T00:00:00Z
 ARCHIVES=(pause app postgres)
 
 # ---------------------------------------------------------------- helpers ----
-log() { printf '[images %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
-
-# step LABEL CMD...: run CMD, then print how many seconds it took.
-step() {
-  local label="$1" t0=$SECONDS; shift
-  log "$label ..."
-  "$@"
-  log "$label: done in $((SECONDS - t0))s"
-}
+LOG_NAME=images
+# shellcheck source=scripts/lib/log.sh
+source "$SCRIPT_DIR/lib/log.sh"
 
 # The services of policy/conventions.ts must all have an image (the program deploys them).
 check_services() {
@@ -105,36 +99,18 @@ coredns_inputs() {
 }
 
 # ------------------------------------------------------- debian packages -----
-# Installs the Debian packages of missing commands, as root, refreshing the package lists once
-# when they do not know a package (a fresh machine); see scripts/debian-tools.sh.
+# shellcheck source=scripts/lib/debian.sh
+source "$SCRIPT_DIR/lib/debian.sh"
+
+# need_commands CMD:PACKAGE...: installs Debian's PACKAGE for each CMD not on PATH.
 need_commands() {
-  local spec cmd pkg missing=() packages=()
-  for spec in "$@"; do
-    cmd="${spec%%:*}" pkg="${spec#*:}"
-    command -v "$cmd" >/dev/null || { missing+=("$cmd"); packages+=("$pkg"); }
-  done
-  ((${#missing[@]} == 0)) && return 0
-  [[ $(id -u) -eq 0 ]] || die "${missing[*]} not found: run as root (installs Debian's ${packages[*]}) or apt-get install ${packages[*]}"
-  command -v apt-get >/dev/null || die "${missing[*]} not found and there is no apt-get to install ${packages[*]}"
-  if ! all_known "${packages[@]}"; then
-    log "Debian's package lists do not know ${packages[*]}: apt-get update"
-    apt-get update -qq || die "apt-get update failed: Debian's package index is unreachable"
-    all_known "${packages[@]}" || die "Debian has no candidate for ${packages[*]}"
-  fi
-  log "installing ${packages[*]} (for ${missing[*]})"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null ||
-    die "apt-get install ${packages[*]} failed"
-  for cmd in "${missing[@]}"; do command -v "$cmd" >/dev/null || die "$cmd still not found after installing ${packages[*]}"; done
+  local spec packages=()
+  for spec in "$@"; do command -v "${spec%%:*}" >/dev/null || packages+=("${spec#*:}"); done
+  ((${#packages[@]} == 0)) || debian_install "${packages[@]}"
+  for spec in "$@"; do command -v "${spec%%:*}" >/dev/null || die "${spec%%:*} still not found after installing Debian's ${spec#*:}"; done
 }
 
-# candidates PKG...: "PKG=VERSION" for each package Debian's lists have a candidate for (one
-# apt-cache call: each takes most of a second).
-candidates() {
-  LC_ALL=C LANGUAGE=C apt-cache policy "$@" 2>/dev/null |
-    awk '/^[^ ]/ { p = $1; sub(/:$/, "", p) } /^  Candidate:/ && $2 != "(none)" { print p "=" $2 }'
-}
-candidate() { candidates "$1" | cut -d= -f2-; }
-all_known() { [[ "$(candidates "$@" | wc -l)" -eq $# ]]; }
+candidate() { debian_candidates "$1" | cut -d= -f2-; }
 
 # The bookworm sources this machine's apt uses (main of the suite, -updates and -security), as
 # one-line `deb` entries; the same mirror serves the image build.
@@ -153,15 +129,8 @@ debian_sources() {
 # they do not know postgresql-15 yet. With refresh=no (list) it only reads what is there.
 debian_inputs() {
   local refresh="$1"
-  mapfile -t POSTGRES_VERSIONS < <(candidates "${POSTGRES_KEY_PACKAGES[@]}")
-  if [[ "$refresh" == yes ]] && ((${#POSTGRES_VERSIONS[@]} != ${#POSTGRES_KEY_PACKAGES[@]})); then
-    [[ $(id -u) -eq 0 ]] || die "Debian's package lists do not know ${POSTGRES_KEY_PACKAGES[*]}: run \`apt-get update\` as root once, then retry"
-    log "Debian's package lists do not know ${POSTGRES_KEY_PACKAGES[*]}: apt-get update"
-    apt-get update -qq || die "apt-get update failed: Debian's package index is unreachable"
-    mapfile -t POSTGRES_VERSIONS < <(candidates "${POSTGRES_KEY_PACKAGES[@]}")
-    ((${#POSTGRES_VERSIONS[@]} == ${#POSTGRES_KEY_PACKAGES[@]})) ||
-      die "Debian ($DEBIAN_SUITE) has no candidate for ${POSTGRES_KEY_PACKAGES[*]}: is this machine's apt pointed at $DEBIAN_SUITE?"
-  fi
+  [[ "$refresh" != yes ]] || debian_lists_know "${POSTGRES_KEY_PACKAGES[@]}"
+  mapfile -t POSTGRES_VERSIONS < <(debian_candidates "${POSTGRES_KEY_PACKAGES[@]}")
   mapfile -t POSTGRES_SOURCES < <(debian_sources)
   if ((${#POSTGRES_SOURCES[@]} == 0)) && [[ "$refresh" == yes ]]; then
     die "this machine's apt has no $DEBIAN_SUITE main source (apt-cache policy lists none): the postgres image is built from $DEBIAN_SUITE"
@@ -195,7 +164,14 @@ key() {
   } | sha256sum | cut -c1-16
 }
 
-archive_path() { echo "$IMAGES_CACHE/$1-$(key "$1").tar"; }
+# A key hashes megabytes (the coredns binary, the sources): computed once per archive and run, by
+# key_archives once the inputs are read.
+declare -A ARCHIVE_PATHS=()
+key_archives() {
+  local name
+  for name in "${ARCHIVES[@]}"; do ARCHIVE_PATHS[$name]="$IMAGES_CACHE/$name-$(key "$name").tar"; done
+}
+archive_path() { echo "${ARCHIVE_PATHS[$1]:?no key for archive $1: key_archives first}"; }
 
 # The references archive NAME holds, one per line.
 refs_of() {
@@ -423,6 +399,7 @@ cmd_build() {
   [[ $(id -u) -eq 0 ]] || die "building needs root: mmdebstrap installs Debian's packages into a chroot and the images hold files owned by uid 70"
   debian_inputs yes
   coredns_inputs
+  key_archives
   build_archive pause "pause image" "10s"
   build_archive app "app images (${#APP_IMAGES[@]} images x ${#APP_TAGS[@]} tags)" "40s"
   build_archive postgres "postgres image" "1.5 min"
@@ -445,16 +422,11 @@ ctr_import() {
   out="$(ctr --address "$1" -n k8s.io images import "${@:3}" "$2" 2>&1)" || { printf '%s\n' "$out" >&2; return 1; }
 }
 
-cmd_import() {
-  local address="${1#unix://}" name archive t0=$SECONDS
+# import_into ADDRESS: every archive into one containerd (the archives are built).
+import_into() {
+  local address="$1" name archive
   local -a snapshotter=()
-  [[ -n "$address" ]] || die "import needs the containerd address: bash scripts/images.sh import <containerd-address>, e.g. /run/containerd/containerd.sock"
-  command -v ctr >/dev/null || die "ctr not found: it comes with Debian's containerd package (apt-get install containerd)"
-  [[ -S "$address" ]] || die "no containerd socket at $address"
-  ctr --address "$address" --connect-timeout 5s version >/dev/null 2>&1 ||
-    die "containerd does not answer at $address (ctr version failed)"
   [[ -z "${IMAGES_SNAPSHOTTER:-}" ]] || snapshotter=(--snapshotter "$IMAGES_SNAPSHOTTER")
-  cmd_build
   for name in "${ARCHIVES[@]}"; do
     archive="$(archive_path "$name")"
     if imported "$address" "$archive"; then
@@ -465,7 +437,38 @@ cmd_import() {
     imported "$address" "$archive" ||
       die "after importing $archive, containerd at $address does not list all of its references with their digests"
   done
-  log "import: done in $((SECONDS - t0))s; references in $address (namespace k8s.io):"
+}
+
+# cmd_import ADDRESS...: builds (or reuses) the archives once, then imports them into every
+# containerd side by side (unpacking is most of the time); each one's output is printed whole.
+cmd_import() {
+  local address i t0=$SECONDS out
+  local -a addresses=() pids=()
+  (($# > 0)) || die "import needs a containerd address: bash scripts/images.sh import <containerd-address>..., e.g. /run/containerd/containerd.sock"
+  command -v ctr >/dev/null || die "ctr not found: it comes with Debian's containerd package (apt-get install containerd)"
+  for address in "$@"; do
+    address="${address#unix://}"
+    [[ -S "$address" ]] || die "no containerd socket at $address"
+    ctr --address "$address" --connect-timeout 5s version >/dev/null 2>&1 ||
+      die "containerd does not answer at $address (ctr version failed)"
+    addresses+=("$address")
+  done
+  cmd_build
+  out="$(mktemp -d)"
+  for i in "${!addresses[@]}"; do
+    import_into "${addresses[i]}" >"$out/$i.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[i]}"; then
+      cat "$out/$i.log" >&2
+      rm -rf "$out"
+      die "importing into ${addresses[i]} failed (its output is above)"
+    fi
+    cat "$out/$i.log"
+  done
+  rm -rf "$out"
+  log "import: done in $((SECONDS - t0))s; references in ${addresses[*]} (namespace k8s.io):"
   for name in "${ARCHIVES[@]}"; do archive_manifests "$(archive_path "$name")"; done
 }
 
@@ -473,6 +476,7 @@ cmd_list() {
   local name archive ref state
   debian_inputs no
   coredns_inputs
+  key_archives
   for name in "${ARCHIVES[@]}"; do
     archive="$(archive_path "$name")"
     state="$archive"
@@ -485,7 +489,7 @@ usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
 
 case "${1:-}" in
   build) [[ $# -eq 1 ]] || die "build takes no arguments"; cmd_build ;;
-  import) [[ $# -le 2 ]] || die "import takes one argument, the containerd address"; cmd_import "${2:-}" ;;
+  import) shift; cmd_import "$@" ;;
   list) [[ $# -eq 1 ]] || die "list takes no arguments"; cmd_list ;;
   -h | --help | help) usage ;;
   "") usage >&2; exit 2 ;;

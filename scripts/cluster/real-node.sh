@@ -35,22 +35,8 @@ node_socket() { echo "$RUN_DIR/node-$1/containerd.sock"; }
 node_ctr() { local i="$1"; shift; ctr --address "$(node_socket "$i")" -n k8s.io "$@"; }
 
 # --------------------------------------------------------------- checks ----
-# Installs the Debian packages a real node runs on, once (root only).
-install_real_packages() {
-  local missing=() p
-  for p in "${REAL_PACKAGES[@]}"; do
-    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  [[ $(id -u) -eq 0 ]] || die "real nodes need Debian packages ${missing[*]}: run as root, or install them"
-  command -v apt-get >/dev/null || die "real nodes need ${missing[*]} and this machine has no apt-get"
-  log "installing ${missing[*]} from Debian"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
-    apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed: Debian's package index is unreachable"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-      die "apt-get install ${missing[*]} failed"
-  fi
-}
+# The Debian packages a real node runs on, installed once (root only).
+install_real_packages() { debian_install "${REAL_PACKAGES[@]}"; }
 
 # What the kernel and the machine must offer; each missing piece is named.
 check_real_host() {
@@ -305,21 +291,15 @@ YAML
 PAUSE_IMAGE=team-environments.local/pause:1
 COREDNS_IMAGE="team-environments.local/coredns:$COREDNS_VERSION"
 
-build_images() { COREDNS_BINARY="$COREDNS_BIN/coredns" COREDNS_VERSION="$COREDNS_VERSION" bash "$SCRIPT_DIR/images.sh" build; }
+# scripts/images.sh with the coredns binary built here.
+images() { COREDNS_BINARY="$COREDNS_BIN/coredns" COREDNS_VERSION="$COREDNS_VERSION" bash "$SCRIPT_DIR/images.sh" "$@"; }
+build_images() { images build; }
 
-# Into every node's containerd side by side (unpacking is most of it); the archives are built
-# already (cmd_build), so the imports only read them.
 import_images() {
-  local i
-  local -a pids=()
-  for ((i = 0; i < NODES; i++)); do
-    COREDNS_BINARY="$COREDNS_BIN/coredns" COREDNS_VERSION="$COREDNS_VERSION" \
-      bash "$SCRIPT_DIR/images.sh" import "$(node_socket "$i")" >"$LOGS/images-node-$i.log" 2>&1 &
-    pids+=($!)
-  done
-  for i in "${!pids[@]}"; do
-    wait "${pids[i]}" || die "importing the local images into $(node_name "$i") failed (log: $LOGS/images-node-$i.log)"
-  done
+  local i sockets=()
+  for ((i = 0; i < NODES; i++)); do sockets+=("$(node_socket "$i")"); done
+  images import "${sockets[@]}" >"$LOGS/images-import.log" 2>&1 ||
+    die "importing the local images into the nodes failed (log: $LOGS/images-import.log)"
 }
 
 # ---------------------------------------------------------------- CoreDNS ----
