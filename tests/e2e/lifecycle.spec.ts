@@ -16,6 +16,7 @@ import { parsePreviewSummary } from "../../scripts/ci/preview-summary";
 import { driftArgs } from "../../scripts/ci/pulumi";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
+import { kubectl, kubectlJson } from "./kubectl";
 
 const APP_STACKS = ["qa", "staging", "production", "feature-pr-7"];
 const ALL = ["cluster", ...APP_STACKS];
@@ -23,14 +24,6 @@ const TAG = "3f9c2a1e";
 
 let stacks: LocalStacks;
 let startedCluster = false;
-
-function kubectl(args: string[], kubeconfig = clusterPaths().admin): string {
-  return run(`kubectl ${args.slice(0, 2).join(" ")}`, "kubectl", ["--kubeconfig", kubeconfig, ...args], { env: stacks.env });
-}
-
-function kubectlJson<T = any>(args: string[]): T {
-  return JSON.parse(kubectl([...args, "-o", "json"])) as T;
-}
 
 /** Every process below `pid`, from `ps` (pids only: nothing is matched by name). */
 function descendants(pid: number): number[] {

@@ -8,6 +8,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterNodeKind, clusterPaths, clusterUp, LocalError, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
+import { kubectl, kubectlJson } from "./kubectl";
 
 const PREVIEW = "feature-pr-8";
 /** What a user running the local stacks on real nodes sets: the images scripts/images.sh built. */
@@ -17,14 +18,6 @@ const LOCAL_IMAGES = {
 };
 
 let stacks: LocalStacks;
-
-function kubectl(args: string[]): string {
-  return run(`kubectl ${args.slice(0, 2).join(" ")}`, "kubectl", ["--kubeconfig", clusterPaths().admin, ...args]);
-}
-
-function kubectlJson<T = any>(args: string[]): T {
-  return JSON.parse(kubectl([...args, "-o", "json"])) as T;
-}
 
 /** GET PATH on a Service through the API server's proxy (the API server dials the pod itself). */
 function viaService(namespace: string, service: string, path: string): string {
