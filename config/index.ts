@@ -24,7 +24,7 @@ import { Settings } from "./settings";
 
 export * from "./settings";
 export { environmentHost, kindOfStack, MAX_ENVIRONMENT_NAME } from "./environment";
-export { KEYS, parityDeltaKeys } from "./keys";
+export { KEYS, parityDeltaKeys, parityEqualKeys } from "./keys";
 export { CONFIG_NAMESPACE, ConfigError } from "./reader";
 
 /**

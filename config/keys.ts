@@ -34,6 +34,12 @@ export interface KeySpec {
   default?: string;
   /** The value may hold a secret: problems name the key and never show the value. */
   secret?: boolean;
+  /**
+   * `"equal"`: staging and production may set the key, but not as a delta: the parity rule
+   * compares the objects it renders, so the two must set the same value (e.g. a database image
+   * from a private registry).
+   */
+  parity?: "equal";
 }
 
 const FEATURE_QA = ["feature", "qa"] as const;
@@ -93,7 +99,7 @@ export const KEYS = {
   replicas: { scopes: FEATURE_QA },
   resources: { scopes: FEATURE_QA },
   pdbMinAvailable: { scopes: FEATURE_QA },
-  database: { scopes: FEATURE_QA },
+  database: { scopes: APP_STACKS, parity: "equal" },
   autoscaling: { scopes: ["staging", "production"] },
   dataRefresh: { scopes: ["staging"] },
   basicAuthUser: {
@@ -126,6 +132,13 @@ export function inScope(spec: KeySpec, kind: EnvironmentKind): boolean {
 /** The keys a locked stack may set beyond those every stack accepts: its parity deltas. */
 export function parityDeltaKeys(kind: EnvironmentKind): string[] {
   return Object.entries(KEYS as Record<string, KeySpec>)
-    .filter(([, spec]) => spec.scopes !== "all" && inScope(spec, kind))
+    .filter(([, spec]) => spec.scopes !== "all" && inScope(spec, kind) && spec.parity !== "equal")
+    .map(([key]) => key);
+}
+
+/** The keys a locked stack may set, beyond those every stack accepts, that must equal its peer's. */
+export function parityEqualKeys(kind: EnvironmentKind): string[] {
+  return Object.entries(KEYS as Record<string, KeySpec>)
+    .filter(([, spec]) => spec.scopes !== "all" && inScope(spec, kind) && spec.parity === "equal")
     .map(([key]) => key);
 }

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ConfigError, kindOfStack, MAX_ENVIRONMENT_NAME, parseSettings, Settings } from "../config";
+import { ConfigError, kindOfStack, MAX_ENVIRONMENT_NAME, parityDeltaKeys, parseSettings, Settings } from "../config";
 import { featureStackName } from "../policy/conventions";
 import { RunError } from "@pulumi/pulumi";
 import { stackConfig, tryRunProgram } from "./support/program";
@@ -55,6 +55,15 @@ describe("config", () => {
       const a = app(parseSettings("feature-pr-7", raw("feature-pr-7", { previewServices: ["core-api"] })));
       assert.deepStrictEqual(a.services.map((s) => s.name), ["core-api"]);
       assert.deepStrictEqual(a.borrowed, ["pwa", "api-gateway", "auth"]);
+    });
+
+    it("lets staging and production name their database image (a private registry), as one key both set alike", () => {
+      for (const stack of ["staging", "production"]) {
+        const a = app(parseSettings(stack, { ...raw(stack), database: { image: "registry.internal/postgres:17-alpine" } }));
+        assert.strictEqual(a.database.image, "registry.internal/postgres:17-alpine");
+        assert.strictEqual(a.database.mode, "persistent");
+      }
+      assert.ok(!parityDeltaKeys("production").includes("database"), "database is not a parity delta");
     });
 
     it("returns frozen settings", () => {

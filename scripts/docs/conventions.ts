@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ROLE_NAMES } from "../../rbac/rules";
 import { SERVICE_CATALOGUE } from "../../base/catalogue";
-import { CONFIG_NAMESPACE, parityDeltaKeys } from "../../config";
+import { CONFIG_NAMESPACE, parityDeltaKeys, parityEqualKeys } from "../../config";
 import { ALERT_NAMES, METRICS } from "../../monitoring/alerts";
 import * as c from "../../policy/conventions";
 import { ROOT, resolvedExports, runProgram } from "../../tests/support/program";
@@ -110,7 +110,8 @@ ${code(c.serviceAccountUser(c.PREVIEW_DEPLOYER))}. Drift check: ${code(c.service
 
 ## Where staging and production may differ
 Stack config (the key table, \`config/keys.ts: KEYS\`): staging may set ${codes(parityDeltaKeys("staging"))};
-production ${codes(parityDeltaKeys("production"))}; both also take the keys every stack accepts. The
+production ${codes(parityDeltaKeys("production"))}; both also take the keys every stack accepts and ${codes(parityEqualKeys("production"))},
+which must be equal in the two (the parity rule compares what they render). The
 parity rule lets these objects differ (\`PARITY_OBJECT_DELTAS\`, globs over \`Kind/name:path\`): ${codes(c.PARITY_OBJECT_DELTAS)}.
 
 ## Stack outputs

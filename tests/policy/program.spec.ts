@@ -82,6 +82,13 @@ describe("policy pack on the program's resource graphs", function () {
     assert.match(found.map((f) => f.message).join("\n"), /never-staged in production, which staging does not run/);
   });
 
+  it("fails when only production moves its database to another image (database is a key both may set, never a delta)", async () => {
+    const doc = toStackExport(await runProgram("production", { database: { image: "registry.internal/postgres:17-alpine" } }));
+    const found = await mandatory("production", parseStackExport(doc, "production.json").resources);
+    assert.deepStrictEqual(rulesOf(found), ["staging-production-parity"]);
+    assert.match(found.map((f) => f.message).join("\n"), /registry\.internal\/postgres:17-alpine/);
+  });
+
   it("fails when production's memory limit drifts from staging's (staging-production-parity)", async () => {
     const rs = edit("production", is("Deployment", "core-api"), (p) => (p.spec.template.spec.containers[0].resources.limits.memory = "3Gi"));
     const found = await mandatory("production", rs);
