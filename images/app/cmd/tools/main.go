@@ -1,8 +1,9 @@
-// Command tools holds the application's operational jobs. One for now:
+// Command tools holds the application's operational jobs:
 //
 //	tools refresh-staging-data --source=<env or backup URL> --target=<env> --anonymize-pii
+//	tools probe [--timeout=2s] HOST:PORT|dns:NAME...
 //
-// staging's weekly CronJob (components/data-refresh.ts). It reads, besides the pod's
+// refresh-staging-data is staging's weekly CronJob (components/data-refresh.ts). It reads, besides the pod's
 // TARGET_DATABASE_HOST and TARGET_DATABASE_PASSWORD, these keys of the Secret
 // data-refresh-secrets (envFrom):
 //
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"team-environments/images/app/internal/dbconn"
+	"team-environments/images/app/internal/probe"
 	"team-environments/images/app/internal/refresh"
 )
 
@@ -38,9 +40,14 @@ func main() {
 	fmt.Printf("tools: %s\n", msg)
 }
 
+const usage = "usage: tools refresh-staging-data --source=<source> --target=<environment> --anonymize-pii | tools probe [--timeout=2s] HOST:PORT|dns:NAME..."
+
 func run(args []string, getenv func(string) string, stderr io.Writer) (string, error) {
+	if len(args) > 0 && args[0] == "probe" {
+		return runProbe(args[1:], stderr)
+	}
 	if len(args) == 0 || args[0] != "refresh-staging-data" {
-		return "", fmt.Errorf("usage: tools refresh-staging-data --source=<source> --target=<environment> --anonymize-pii")
+		return "", fmt.Errorf("%s", usage)
 	}
 	fs := flag.NewFlagSet("refresh-staging-data", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -75,6 +82,27 @@ func run(args []string, getenv func(string) string, stderr io.Writer) (string, e
 		return "", fmt.Errorf("refresh-staging-data: %s", dbconn.Brief(err))
 	}
 	return fmt.Sprintf("refresh-staging-data: copied %d customers from %s (%s) to %s (%s), email and name anonymised", n, o.Source, redact(source), o.Target, target), nil
+}
+
+func runProbe(args []string, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	timeout := fs.Duration("timeout", 2*time.Second, "how long a connection or lookup may take")
+	if err := fs.Parse(args); err != nil {
+		return "", fmt.Errorf("probe: %w", err)
+	}
+	if fs.NArg() == 0 {
+		return "", fmt.Errorf("probe: no target; %s", usage)
+	}
+	results, err := probe.Run(context.Background(), fs.Args(), *timeout)
+	if err != nil {
+		return "", fmt.Errorf("probe: %w", err)
+	}
+	lines := make([]string, len(results))
+	for i, r := range results {
+		lines[i] = r.String()
+	}
+	return "probe:\n" + strings.Join(lines, "\n"), nil
 }
 
 // connections reads the source URL and the target connection, naming every missing variable.
