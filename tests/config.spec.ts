@@ -59,7 +59,7 @@ describe("config", () => {
 
     it("lets staging and production name their database image (a private registry), as one key both set alike", () => {
       for (const stack of ["staging", "production"]) {
-        const a = app(parseSettings(stack, { ...raw(stack), database: { image: "registry.internal/postgres:17-alpine" } }));
+        const a = app(parseSettings(stack, raw(stack, { database: { image: "registry.internal/postgres:17-alpine" } })));
         assert.strictEqual(a.database.image, "registry.internal/postgres:17-alpine");
         assert.strictEqual(a.database.mode, "persistent");
       }
