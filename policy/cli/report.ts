@@ -5,7 +5,7 @@
  *   npm run --silent report -- --stack <export.json> [--reference …] [--cluster …] [--config …]
  */
 import { stackView } from "../analysis/context";
-import { Network, readNetwork, PodInfo } from "../analysis/netpol";
+import { NetOptions, Network, readNetwork, PodInfo } from "../analysis/netpol";
 import { fenceAdmits } from "../analysis/fences";
 import { namespaceKind } from "../analysis/objects";
 import { accessSummary, evaluateRbac, readRbac, subjectUser, subjectsOf } from "../analysis/rbac";
@@ -31,6 +31,40 @@ function verbsCell(verbs: Set<string>, unresolved: boolean): string {
   const s = SPECIAL.filter((v) => verbs.has(v));
   const r = [...verbs].filter((v) => !WRITE.includes(v) && !SPECIAL.includes(v));
   return [w.length ? `**${w.join(", ")}**` : "", s.length ? `**${s.join(", ")}**` : "", r.join(", ")].filter(Boolean).join("; ") + (unresolved ? " +?" : "");
+}
+
+/** A cell of the reachability matrix: some source pod reaches some target port, none does, neither side's policies are in view, or no such pods. */
+export type ReachCell = "reachable" | "denied" | "unknown" | "none";
+/** The ports a cell covers: the app's web and api ports, or its database ports. */
+export type PortClass = "app" | "db";
+const COMPONENTS_OF: Record<PortClass, string[]> = { app: ["web", "api"], db: ["database"] };
+
+/**
+ * The reachability matrix the report prints: from each namespace (any pod where untrusted kinds may
+ * run anything, else the pods in view) to the app and database ports of each other. The end-to-end
+ * network test compares it, cell by cell, with connections real pods open.
+ */
+export function reachabilityMatrix(model: ReturnType<typeof readNetwork>, options: NetOptions): (from: string, to: string, ports: PortClass) => ReachCell {
+  const net = new Network(model, options);
+  const untrustedKinds = options.untrustedKinds ?? [];
+  const sources = (ns: string): PodInfo[] => {
+    const kind = namespaceKind(ns, model.namespaces.get(ns)?.labels);
+    return untrustedKinds.includes(kind) ? [net.adversary(ns)] : model.pods.filter((p) => p.namespace === ns);
+  };
+  return (from: string, to: string, ports: PortClass): ReachCell => {
+    const targets = model.pods.filter((p) => p.namespace === to && COMPONENTS_OF[ports].includes(p.component ?? ""));
+    if (targets.length === 0) return "none";
+    let unknown = true;
+    for (const s of sources(from))
+      for (const t of targets)
+        for (const p of t.ports) {
+          const r = net.reach(s, t, p.port, p.protocol);
+          if (r === undefined) continue;
+          unknown = false;
+          if (r.allowed) return "reachable";
+        }
+    return unknown ? "unknown" : "denied";
+  };
 }
 
 /** Builds the Markdown report. */
@@ -77,29 +111,11 @@ export function buildReport(stackName: string, resources: Parameters<typeof read
   for (const w of verdict.warnings) lines.push(`- ⚠ ${w.message}`);
 
   lines.push("", "### Reachability (row → column; app = web/api ports, db = database ports)", "");
-  const net = new Network(netModel, netOptions(netCfg));
-  const sources = (ns: string): PodInfo[] => {
-    const kind = namespaceKind(ns, netModel.namespaces.get(ns)?.labels);
-    const untrusted = (netOptions(netCfg).untrustedKinds ?? []).includes(kind);
-    return untrusted ? [net.adversary(ns)] : netModel.pods.filter((p) => p.namespace === ns);
-  };
-  const cell = (from: string, to: string, components: string[]): string => {
-    const targets = netModel.pods.filter((p) => p.namespace === to && components.includes(p.component ?? ""));
-    if (targets.length === 0) return "·";
-    let unknown = true;
-    for (const s of sources(from))
-      for (const t of targets)
-        for (const p of t.ports) {
-          const r = net.reach(s, t, p.port, p.protocol);
-          if (r === undefined) continue;
-          unknown = false;
-          if (r.allowed) return "✅";
-        }
-    return unknown ? "?" : "✖";
-  };
+  const cell = reachabilityMatrix(netModel, netOptions(netCfg));
+  const mark = { reachable: "✅", denied: "✖", unknown: "?", none: "·" } as const;
   lines.push(`| from \\ to | ${envNs.join(" | ")} |`, `|---|${envNs.map(() => "---").join("|")}|`);
   for (const from of envNs) {
-    lines.push(`| **${from}** | ${envNs.map((to) => `app ${cell(from, to, ["web", "api"])} db ${cell(from, to, ["database"])}`).join(" | ")} |`);
+    lines.push(`| **${from}** | ${envNs.map((to) => `app ${mark[cell(from, to, "app")]} db ${mark[cell(from, to, "db")]}`).join(" | ")} |`);
   }
   lines.push("", "✅ reachable · ✖ denied by policy · ? neither side's policies in view · `·` no such pods");
   return lines.join("\n") + "\n";
