@@ -2,6 +2,7 @@
 //
 //	tools refresh-staging-data --source=<env or backup URL> --target=<env> --anonymize-pii
 //	tools probe [--timeout=2s] HOST:PORT|dns:NAME...
+//	tools watch-http [--pause=50ms] [--timeout=2s] [--report=2s] [--duration=0] [--until-eof] URL...
 //
 // refresh-staging-data is staging's weekly CronJob (components/data-refresh.ts). It reads, besides the pod's
 // TARGET_DATABASE_HOST and TARGET_DATABASE_PASSWORD, these keys of the Secret
@@ -20,12 +21,15 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"team-environments/images/app/internal/dbconn"
 	"team-environments/images/app/internal/probe"
 	"team-environments/images/app/internal/refresh"
+	"team-environments/images/app/internal/watch"
 )
 
 // SecretName is the Secret the CronJob loads the source and target details from.
@@ -40,11 +44,14 @@ func main() {
 	fmt.Printf("tools: %s\n", msg)
 }
 
-const usage = "usage: tools refresh-staging-data --source=<source> --target=<environment> --anonymize-pii | tools probe [--timeout=2s] HOST:PORT|dns:NAME..."
+const usage = "usage: tools refresh-staging-data --source=<source> --target=<environment> --anonymize-pii | tools probe [--timeout=2s] HOST:PORT|dns:NAME... | tools watch-http [--pause=50ms] [--timeout=2s] [--report=2s] [--duration=0] [--until-eof] URL..."
 
 func run(args []string, getenv func(string) string, stderr io.Writer) (string, error) {
 	if len(args) > 0 && args[0] == "probe" {
 		return runProbe(args[1:], stderr)
+	}
+	if len(args) > 0 && args[0] == "watch-http" {
+		return runWatch(args[1:], os.Stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "refresh-staging-data" {
 		return "", fmt.Errorf("%s", usage)
@@ -103,6 +110,34 @@ func runProbe(args []string, stderr io.Writer) (string, error) {
 		lines[i] = r.String()
 	}
 	return "probe:\n" + strings.Join(lines, "\n"), nil
+}
+
+func runWatch(args []string, stdout, stderr io.Writer) (string, error) {
+	fs := flag.NewFlagSet("watch-http", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := watch.Options{}
+	fs.DurationVar(&o.Pause, "pause", 50*time.Millisecond, "pause between requests")
+	fs.DurationVar(&o.Timeout, "timeout", 2*time.Second, "timeout of one request")
+	fs.DurationVar(&o.Report, "report", 2*time.Second, "how often to print the counts")
+	fs.DurationVar(&o.Duration, "duration", 0, "how long to run (0: until SIGTERM or SIGINT)")
+	untilEOF := fs.Bool("until-eof", false, "stop when standard input closes")
+	if err := fs.Parse(args); err != nil {
+		return "", fmt.Errorf("watch-http: %w", err)
+	}
+	if fs.NArg() == 0 || o.Report <= 0 {
+		return "", fmt.Errorf("watch-http: no URL; %s", usage)
+	}
+	o.URLs = fs.Args()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *untilEOF {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
+	failed := watch.Run(ctx, o, stdout)
+	return fmt.Sprintf("watch-http: %d failed requests", failed), nil
 }
 
 // connections reads the source URL and the target connection, naming every missing variable.
