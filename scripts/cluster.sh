@@ -3,7 +3,8 @@
 #
 #   bash scripts/cluster.sh build    build (or reuse) etcd, kube-apiserver,
 #                                    kube-controller-manager, kube-scheduler, and the
-#                                    nodes' parts (kwok; or kubelet, kube-proxy, CoreDNS)
+#                                    nodes' parts (kwok; or kubelet, kube-proxy, CoreDNS,
+#                                    kube-router's NetworkPolicy controller)
 #   bash scripts/cluster.sh up       build, then start everything and wait until
 #                                    the API is healthy and the nodes are Ready
 #   bash scripts/cluster.sh down     stop every process by pid, remove the data dir
@@ -13,8 +14,10 @@
 #   kwok  KWOK plays the kubelet for fake Nodes and moves Pods through the stages in
 #         scripts/cluster/kwok-stages.yaml (Ready at once, Job pods Succeeded). Nothing
 #         runs in a container, nothing is routed (NetworkPolicies are only stored).
-#   real  a containerd and a kubelet per node, one kube-proxy, CoreDNS: containers
-#         really run from images built offline (scripts/images.sh). Root only; see
+#   real  a containerd and a kubelet per node, one kube-proxy, CoreDNS and one
+#         kube-router NetworkPolicy controller (as k3s embeds it): containers really run
+#         from images built offline (scripts/images.sh) and NetworkPolicies are enforced
+#         on their packets. Root only; see
 #         scripts/cluster/real-node.sh for how it differs from k3s.
 # Neither has resource metrics (HPAs cannot scale). See docs/cluster.md.
 #
@@ -109,7 +112,7 @@ if [[ "$NODE_KIND" == kwok ]]; then
   COMPONENTS+=(kwok)
 else
   for ((i = 0; i < NODES; i++)); do COMPONENTS+=("containerd-$i" "kubelet-$i"); done
-  COMPONENTS+=(kube-proxy)
+  COMPONENTS+=(kube-proxy kube-router-netpol)
 fi
 OIDC_DIR="$CLUSTER_DIR/oidc"
 OIDC_URL="https://$HOST:$OIDC_PORT"
@@ -138,10 +141,12 @@ K8S_VERSION="$(pinned_version kubernetes k8s.io/kubernetes)"
 ETCD_VERSION="$(pinned_version etcd go.etcd.io/etcd/server/v3)"
 KWOK_VERSION="$(pinned_version kwok sigs.k8s.io/kwok)"
 COREDNS_VERSION="$(pinned_version coredns github.com/coredns/coredns)"
+NETPOL_VERSION="$(pinned_version netpol github.com/cloudnativelabs/kube-router/v2)"
 K8S_BIN="$BIN_ROOT/kubernetes-$K8S_VERSION"
 # kubelet and kube-proxy: built only for real nodes, so a kwok cluster does not pay for them.
 K8S_NODE_BIN="$BIN_ROOT/kubernetes-node-$K8S_VERSION"
 COREDNS_BIN="$BIN_ROOT/coredns-$COREDNS_VERSION"
+NETPOL_BIN="$BIN_ROOT/kube-router-netpol-$NETPOL_VERSION"
 ETCD_BIN="$BIN_ROOT/etcd-$ETCD_VERSION"
 KWOK_BIN="$BIN_ROOT/kwok-$KWOK_VERSION"
 
@@ -153,6 +158,7 @@ bin_of() {
     containerd-*) command -v containerd ;;
     kubelet-*) echo "$K8S_NODE_BIN/kubelet" ;;
     kube-proxy) echo "$K8S_NODE_BIN/kube-proxy" ;;
+    kube-router-netpol) echo "$NETPOL_BIN/kube-router-netpol" ;;
     *) echo "$K8S_BIN/$1" ;;
   esac
 }
@@ -241,6 +247,7 @@ build_kubernetes_node() {
 }
 # The wrapper's main package names the binary after its module path's last element.
 build_coredns() { go_build coredns "$COREDNS_BIN" "-s -w" - . ; }
+build_netpol() { go_build netpol "$NETPOL_BIN" "-s -w" netpol=kube-router-netpol . ; }
 # go names the binary of module go.etcd.io/etcd/server/v3 "server".
 build_etcd() { go_build etcd "$ETCD_BIN" "-s -w" server=etcd go.etcd.io/etcd/server/v3; }
 build_kwok() { go_build kwok "$KWOK_BIN" "-s -w" - sigs.k8s.io/kwok/cmd/kwok; }
@@ -260,6 +267,8 @@ cmd_build() {
     else step "building kubelet, kube-proxy $K8S_VERSION (~2 min after the control plane build, ~7 alone)" build_kubernetes_node; fi
     if [[ -f "$COREDNS_BIN/.complete" ]]; then log "coredns $COREDNS_VERSION: cached in $COREDNS_BIN"
     else step "building coredns $COREDNS_VERSION (~2 min cold)" build_coredns; fi
+    if [[ -f "$NETPOL_BIN/.complete" ]]; then log "kube-router netpol $NETPOL_VERSION: cached in $NETPOL_BIN"
+    else step "building kube-router's network policy controller $NETPOL_VERSION (~1.5 min cold)" build_netpol; fi
     step "node images (pause, coredns, the application, postgres)" build_images
   fi
   log "build: done in $((SECONDS - t0))s"
@@ -641,7 +650,7 @@ cmd_up() {
   if [[ "$NODE_KIND" == kwok ]]; then
     step "kwok $KWOK_VERSION and $NODES fake nodes" start_kwok
   else
-    step "$NODES real nodes (containerd, kubelet) and kube-proxy" start_real_nodes
+    step "$NODES real nodes (containerd, kubelet), kube-proxy and the NetworkPolicy controller" start_real_nodes
   fi
   step "CRDs (PrometheusRule, IngressRoute, Middleware) and default StorageClass" install_addons
   [[ "$NODE_KIND" != real ]] || step "CoreDNS $COREDNS_VERSION as kube-system/kube-dns ($DNS_IP)" install_coredns

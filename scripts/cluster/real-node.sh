@@ -3,7 +3,9 @@
 #
 # CLUSTER_NODE_KIND=real gives the control plane what k3s gives it on one machine: per node a
 # containerd (Debian's, with runc and the CNI plugins) and a kubelet, plus one kube-proxy
-# (iptables) and CoreDNS as kube-system/kube-dns. Containers really run, probes really probe.
+# (iptables), CoreDNS as kube-system/kube-dns and kube-router's NetworkPolicy controller (the one
+# k3s embeds; scripts/cluster/netpol). Containers really run, probes really probe, policies drop
+# packets.
 #
 # How it differs from a k3s node (docs/cluster.md):
 # - All nodes live on this one machine. Each has its own containerd (a kubelet kills every pod of
@@ -15,16 +17,19 @@
 #   machine's real CPUs, and staging plus production alone request more than 2 cores.
 # - Images are not pulled: scripts/images.sh builds them offline and each node's containerd
 #   imports them (team-environments.local/...).
-# - No NetworkPolicy enforcement yet: policies are stored, not applied.
+# - One NetworkPolicy controller guards every node's pods (kube-router guards the pods of its own
+#   node, and two controllers in one network namespace would remove each other's chains): see
+#   scripts/cluster/netpol/main.go.
 #
 # Needs root, Linux with overlayfs, cgroups, bridges and iptables, and Debian's containerd, runc,
-# containernetworking-plugins, iptables and conntrack (installed by cmd_build when missing).
+# containernetworking-plugins, iptables, ipset and conntrack (installed by cmd_build when missing).
 
-REAL_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack iproute2 kmod)
+REAL_PACKAGES=(containerd runc containernetworking-plugins iptables ipset conntrack iproute2 kmod)
 CNI_BIN=/usr/lib/cni
 NODE_DIR="$CLUSTER_DIR/nodes"        # per node: containerd root, kubelet root, CNI config and IPAM
 RUN_DIR="$CLUSTER_DIR/run"           # per node: containerd state and socket (short paths)
 DNS_IP=10.96.0.10
+NETPOL_USER=system:kube-router-netpol  # the NetworkPolicy controller's identity (client cert)
 CLUSTER_DOMAIN=cluster.local
 
 node_name() { echo "node-$1"; }
@@ -42,7 +47,7 @@ install_real_packages() { debian_install "${REAL_PACKAGES[@]}"; }
 check_real_host() {
   local b
   [[ $(id -u) -eq 0 ]] || die "CLUSTER_NODE_KIND=real needs root (containers, bridges, iptables)"
-  for b in containerd containerd-shim-runc-v2 runc ctr iptables iptables-restore conntrack ip; do
+  for b in containerd containerd-shim-runc-v2 runc ctr iptables iptables-save iptables-restore ipset conntrack ip; do
     command -v "$b" >/dev/null || die "$b not found: run 'bash scripts/cluster.sh build' with CLUSTER_NODE_KIND=real"
   done
   for b in bridge host-local loopback portmap; do
@@ -54,6 +59,9 @@ check_real_host() {
     modprobe br_netfilter 2>/dev/null || die "bridged traffic bypasses iptables (no br_netfilter): Services would not work"
   fi
   iptables -t nat -S >/dev/null 2>&1 || die "iptables cannot read the nat table: $(iptables -t nat -S 2>&1 | head -n1)"
+  # NetworkPolicy enforcement: kube-router matches pods by ipset (hash:ip, hash:net) and bridged
+  # traffic with physdev.
+  ipset list -n >/dev/null 2>&1 || die "ipset cannot list the kernel's sets (ip_set): NetworkPolicies could not be enforced"
 }
 
 # ----------------------------------------------------------------- pki -----
@@ -73,7 +81,9 @@ make_real_pki() {
   local i
   [[ -s "$PKI/kube-proxy.crt" ]] || client_cert kube-proxy "/CN=system:kube-proxy"
   [[ -s "$PKI/apiserver-kubelet-client.crt" ]] || client_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client"
+  [[ -s "$PKI/kube-router-netpol.crt" ]] || client_cert kube-router-netpol "/CN=$NETPOL_USER"
   kubeconfig "$INTERNAL/kube-proxy.kubeconfig" system:kube-proxy kube-proxy
+  kubeconfig "$INTERNAL/kube-router-netpol.kubeconfig" "$NETPOL_USER" kube-router-netpol
   for ((i = 0; i < NODES; i++)); do make_node_pki "$i"; done
 }
 
@@ -286,6 +296,49 @@ YAML
   wait_for 60 "kube-proxy /healthz" kube-proxy curl -fsS --max-time 2 "http://$HOST:10256/healthz"
 }
 
+# ------------------------------------------------------- NetworkPolicy ----
+# kube-router's controller reads pods, namespaces and policies, and its node's addresses; it writes
+# nothing to the API (k3s runs it as its own controller identity with the same reads).
+start_netpol() {
+  kc apply -f - >/dev/null <<YAML
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:kube-router-netpol"}
+rules:
+  - apiGroups: [""]
+    resources: [pods, namespaces]
+    verbs: [get, list, watch]
+  - apiGroups: [""]
+    resources: [nodes]
+    verbs: [get]
+  - apiGroups: [networking.k8s.io]
+    resources: [networkpolicies]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:kube-router-netpol"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:kube-router-netpol"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "$NETPOL_USER"}]
+YAML
+  start kube-router-netpol \
+    --kubeconfig "$INTERNAL/kube-router-netpol.kubeconfig" \
+    --hostname-override "$(node_name 0)" \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --v 1
+  # The mark-accept rule is written by a full sync's iptables-restore only: a sync that fails (a
+  # missing xtables match) never writes it, and up fails here instead of enforcing nothing.
+  wait_for 60 "the NetworkPolicy controller's first sync" kube-router-netpol netpol_synced
+}
+netpol_synced() { iptables -S KUBE-ROUTER-FORWARD 2>/dev/null | grep -q -- '--mark 0x20000/0x20000'; }
+
+# The sets kube-router created, its swap sets (TMP-*) included; its rules are gone by then
+# (remove_node_rules), so nothing references them.
+remove_netpol_sets() {
+  command -v ipset >/dev/null || return 0
+  ipset list -n 2>/dev/null | grep -E '^(KUBE-|TMP-)' | xargs -r -n1 ipset destroy 2>/dev/null || true
+}
+
 # ----------------------------------------------------------------- images ----
 # Built by scripts/images.sh from the binaries built here and Debian's packages.
 PAUSE_IMAGE=team-environments.local/pause:1
@@ -412,12 +465,16 @@ YAML
 # ------------------------------------------------------------ up / down ----
 start_real_nodes() {
   local i
+  # What a run that ended without `down` left (its chains would pass for this run's).
+  remove_node_rules
+  remove_netpol_sets
   enable_forwarding
   for ((i = 0; i < NODES; i++)); do start_containerd "$i"; done
   step "images into $NODES containerd stores" import_images
   for ((i = 0; i < NODES; i++)); do start_kubelet "$i"; done
   wait_for 120 "$NODES Ready nodes" kubelet-0 real_nodes_ready
   start_kube_proxy
+  start_netpol
 }
 
 # Every pod goes through its kubelet so that CNI releases its address and network namespace:
@@ -458,9 +515,10 @@ stop_real_nodes() {
   local i names=()
   drain_real_nodes
   for ((i = 0; i < NODES; i++)); do names+=("kubelet-$i"); done
-  stop kube-proxy "${names[@]}"
+  stop kube-router-netpol kube-proxy "${names[@]}"
   if [[ -x "$(bin_of kube-proxy)" ]]; then "$(bin_of kube-proxy)" --cleanup >/dev/null 2>&1 || true; fi
   remove_node_rules
+  remove_netpol_sets
   names=()
   for ((i = 0; i < NODES; i++)); do names+=("containerd-$i"); done
   stop "${names[@]}"
