@@ -6,7 +6,7 @@
 import { DATABASE_DEFAULTS, ResourceRequirements, SERVICE_CATALOGUE, ServiceDefinition } from "../base/catalogue";
 import { KIND_PROFILES, KindProfile } from "../base/profiles";
 import { parseQuantity } from "../k8s/quantity";
-import { AppKind } from "../policy/conventions";
+import { AppKind, LOCKED_ENVIRONMENTS } from "../policy/conventions";
 import { Common } from "./common";
 import { environmentHost, guardrailsFor } from "./environment";
 import { DNS_NAME, IMAGE_TAG } from "./keys";
@@ -21,7 +21,7 @@ export function readApp(r: Reader, kind: AppKind, environment: string, common: C
   const deployed = readDeployed(r);
   const scaling = readScaling(r, profile);
   const sized = sizeServices(r, deployed, profile, scaling);
-  const database = readDatabase(r, profile);
+  const database = readDatabase(r, kind, profile);
   if (profile.ownsGuardrails) checkQuotaFit(r, sized, database.resources, profile.quota, profile.rollout.maxUnavailable);
   const services = placeServices(r, kind, environment, common, sized);
   for (const [service, t] of Object.entries(images.perService)) {
@@ -188,9 +188,18 @@ function checkLimits(r: Reader, key: string, res: ResourceRequirements): boolean
   return ok;
 }
 
-function readDatabase(r: Reader, profile: KindProfile): DatabaseSettings {
+/**
+ * `database`. Staging and production may set its image only (a private registry's copy, the same in
+ * both: the parity rule compares the image); their storage is the profile's.
+ */
+function readDatabase(r: Reader, kind: AppKind, profile: KindProfile): DatabaseSettings {
   const value = r.object("database") ?? {};
   r.unknownFields("database", value, ["image", "storageSize", "storageClass"]);
+  if ((LOCKED_ENVIRONMENTS as readonly string[]).includes(kind)) {
+    for (const field of ["storageSize", "storageClass"].filter((f) => f in value)) {
+      r.fail(`database.${field}`, value[field], `not accepted in ${kind} stacks: only database.image may be set there (the same as its peer's)`);
+    }
+  }
   const image = value.image ?? DATABASE_DEFAULTS.image;
   if (typeof image !== "string" || !/^[^\s:]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(image) || image.endsWith(":latest")) {
     r.fail("database.image", image, "an image reference with an explicit tag other than latest, e.g. postgres:17-alpine");

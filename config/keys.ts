@@ -36,8 +36,8 @@ export interface KeySpec {
   secret?: boolean;
   /**
    * `"equal"`: staging and production may set the key, but not as a delta: the parity rule
-   * compares the objects it renders, so the two must set the same value (e.g. a database image
-   * from a private registry).
+   * compares the objects it renders, so the two must set the same value (the database image from
+   * a private registry; its reader refuses the fields parity does not compare there).
    */
   parity?: "equal";
 }
