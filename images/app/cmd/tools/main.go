@@ -136,8 +136,10 @@ func runWatch(args []string, stdout, stderr io.Writer) (string, error) {
 			stop()
 		}()
 	}
-	failed := watch.Run(ctx, o, stdout)
-	return fmt.Sprintf("watch-http: %d failed requests", failed), nil
+	if failed := watch.Run(ctx, o, stdout); failed > 0 {
+		return "", fmt.Errorf("watch-http: %d failed requests", failed)
+	}
+	return "watch-http: no failed request", nil
 }
 
 // connections reads the source URL and the target connection, naming every missing variable.

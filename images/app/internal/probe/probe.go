@@ -28,8 +28,9 @@ func (r Result) String() string {
 }
 
 // Run tries every target side by side and returns the results in the targets' order. A target is
-// HOST:PORT (a TCP connection: open, refused when nothing listens, timeout when a packet was
-// dropped) or dns:NAME (a lookup through the pod's resolver).
+// HOST:PORT (a TCP connection: open; refused when nothing listens or a policy rejected it, as
+// kube-router does; timeout when a packet was dropped) or dns:NAME (a lookup through the pod's
+// resolver).
 func Run(ctx context.Context, targets []string, timeout time.Duration) ([]Result, error) {
 	for _, t := range targets {
 		if name, ok := strings.CutPrefix(t, "dns:"); ok {

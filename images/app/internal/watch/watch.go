@@ -33,7 +33,9 @@ func Run(ctx context.Context, o Options, out io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, o.Duration)
 		defer cancel()
 	}
-	client := &http.Client{Timeout: o.Timeout}
+	// A new connection per request: each one goes through the Service's current endpoints, so a
+	// terminating pod still listed there would fail a request (keep-alive would pin one backend).
+	client := &http.Client{Timeout: o.Timeout, Transport: &http.Transport{DisableKeepAlives: true}}
 	var mu sync.Mutex
 	ok, failed := 0, 0
 	versions := map[string]int{}
