@@ -4,6 +4,7 @@
  * and limits, securityContext, PDB and HPA presence and bounds, NetworkPolicy shape, alert names),
  * with the environment's own name abstracted, then diffed attribute by attribute.
  */
+import { LABEL } from "../conventions";
 import { ResourceLike, containersOf, isKind, kindOf, namespaceOf, objectName, parseImage, podTemplateOf } from "./objects";
 import { Plain, isUnknown, keys, list, plain, str } from "./values";
 
@@ -68,11 +69,22 @@ function containerView(c: unknown): Plain {
   };
 }
 
+/**
+ * A migrations Job is named after the image it runs (`<service>-migrate-<hash of the image>`), so
+ * staging ahead of production on a new tag has a Job production does not: compare them as the
+ * service's migrations Job, whatever the tag (the containers still compare the image repository).
+ */
+function migrationsJobKey(r: ResourceLike): string | undefined {
+  if (!isKind(r.type, "Job") || str(r.props, "metadata", "labels", LABEL.component) !== "migrations") return undefined;
+  const service = str(r.props, "metadata", "labels", LABEL.name);
+  return typeof service === "string" ? `Job/${service}-migrate-<image>` : undefined;
+}
+
 /** The comparable view of one resource, or undefined for kinds parity ignores. */
 export function parityObject(r: ResourceLike, env: string): ParityObject | undefined {
   const kind = kindOf(r.type);
   const name = objectName(r);
-  const key = `${kind}/${isUnknown(name) ? r.name : name.split(env).join(ENV)}`;
+  const key = migrationsJobKey(r) ?? `${kind}/${isUnknown(name) ? r.name : name.split(env).join(ENV)}`;
   let tree: Plain | undefined;
   const t = podTemplateOf(r);
   if (t) {

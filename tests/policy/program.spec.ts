@@ -73,6 +73,12 @@ describe("policy pack on the program's resource graphs", function () {
     r.type.endsWith(`:${type}`) && (r.props as any).metadata?.name === name && (ns === undefined || (r.props as any).metadata?.namespace === ns);
   const rulesOf = (fs: Finding[]) => [...new Set(fs.map((f) => f.policy))];
 
+  it("lets staging run a new tag ahead of production: its migrations Jobs, named after the image, are the same Jobs", async () => {
+    const doc = toStackExport(await runProgram("staging", { imageTag: "a1b2c3d4" }));
+    const found = await mandatory("staging", parseStackExport(doc, "staging.json").resources);
+    assert.deepStrictEqual(found.map((f) => `${f.policy}: ${f.message}`), []);
+  });
+
   it("fails when production runs a tag staging never ran (staging-production-parity)", async () => {
     const rs = edit("production", (r) => r.type.endsWith(":Deployment"), (p) => {
       for (const c of p.spec.template.spec.containers) c.image = c.image.replace(/:[^:/]+$/, ":never-staged");
