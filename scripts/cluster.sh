@@ -112,7 +112,7 @@ if [[ "$NODE_KIND" == kwok ]]; then
   COMPONENTS+=(kwok)
 else
   for ((i = 0; i < NODES; i++)); do COMPONENTS+=("containerd-$i" "kubelet-$i"); done
-  COMPONENTS+=(kube-proxy kube-router-netpol)
+  COMPONENTS+=(kube-proxy kube-router-netpol volume-permissions)
 fi
 OIDC_DIR="$CLUSTER_DIR/oidc"
 OIDC_URL="https://$HOST:$OIDC_PORT"
@@ -159,6 +159,7 @@ bin_of() {
     kubelet-*) echo "$K8S_NODE_BIN/kubelet" ;;
     kube-proxy) echo "$K8S_NODE_BIN/kube-proxy" ;;
     kube-router-netpol) echo "$NETPOL_BIN/kube-router-netpol" ;;
+    volume-permissions) command -v bash ;;
     *) echo "$K8S_BIN/$1" ;;
   esac
 }

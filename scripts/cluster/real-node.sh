@@ -339,6 +339,16 @@ remove_netpol_sets() {
   ipset list -n 2>/dev/null | grep -E '^(KUBE-|TMP-)' | xargs -r -n1 ipset destroy 2>/dev/null || true
 }
 
+# ------------------------------------------------------------- volumes ----
+# k3s's local-path provisioner makes every volume's directory mode 0777, so a pod of any uid (the
+# database runs as 70) can write to it. This control plane's in-tree host-path provisioner makes
+# them 0750 root (scripts/cluster/storage.yaml): a small loop opens each new one as local-path would.
+start_volume_permissions() {
+  mkdir -p "$HOSTPATH_PV_DIR"
+  # shellcheck disable=SC2016 # expanded by the loop's own shell
+  start volume-permissions -c 'while :; do find "$0" -mindepth 1 -maxdepth 1 -type d ! -perm 0777 -exec chmod 0777 {} +; sleep 0.5; done' "$HOSTPATH_PV_DIR"
+}
+
 # ----------------------------------------------------------------- images ----
 # Built by scripts/images.sh from the binaries built here and Debian's packages.
 PAUSE_IMAGE=team-environments.local/pause:1
@@ -475,6 +485,7 @@ start_real_nodes() {
   wait_for 120 "$NODES Ready nodes" kubelet-0 real_nodes_ready
   start_kube_proxy
   start_netpol
+  start_volume_permissions
 }
 
 # Every pod goes through its kubelet so that CNI releases its address and network namespace:
@@ -515,7 +526,7 @@ stop_real_nodes() {
   local i names=()
   drain_real_nodes
   for ((i = 0; i < NODES; i++)); do names+=("kubelet-$i"); done
-  stop kube-router-netpol kube-proxy "${names[@]}"
+  stop volume-permissions kube-router-netpol kube-proxy "${names[@]}"
   if [[ -x "$(bin_of kube-proxy)" ]]; then "$(bin_of kube-proxy)" --cleanup >/dev/null 2>&1 || true; fi
   remove_node_rules
   remove_netpol_sets
