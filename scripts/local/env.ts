@@ -88,9 +88,11 @@ export function clusterNodeKind(): "kwok" | "real" | undefined {
  * Starts the local control plane (builds it first if needed); returns whether this call started it.
  * `nodeKind` sets CLUSTER_NODE_KIND (default: the script's, fake nodes).
  */
-export function clusterUp(opts: { nodeKind?: "kwok" | "real" } = {}): boolean {
+export function clusterUp(opts: { nodeKind?: "kwok" | "real"; nodes?: number } = {}): boolean {
   const wasUp = clusterIsUp();
-  const env = opts.nodeKind === undefined ? {} : { CLUSTER_NODE_KIND: opts.nodeKind };
+  const env: Record<string, string> = {};
+  if (opts.nodeKind !== undefined) env.CLUSTER_NODE_KIND = opts.nodeKind;
+  if (opts.nodes !== undefined) env.CLUSTER_NODES = String(opts.nodes);
   if (!wasUp) run("cluster up", "bash", ["scripts/cluster.sh", "up"], { env: { ...process.env, ...env } });
   return !wasUp;
 }

@@ -1,9 +1,14 @@
 /** kubectl against the local cluster, for the e2e specs: the admin kubeconfig unless told otherwise. */
 import { clusterPaths, run } from "../../scripts/local/env";
 
-/** `kubectl ARGS`; its stdout, or a LocalError naming the first two arguments and the output. */
-export function kubectl(args: string[], kubeconfig = clusterPaths().admin): string {
-  return run(`kubectl ${args.slice(0, 2).join(" ")}`, "kubectl", ["--kubeconfig", kubeconfig, ...args]);
+/** `kubectl ARGS` (with `input` on its stdin); its stdout, or a LocalError naming the first two arguments and the output. */
+export function kubectl(args: string[], kubeconfig = clusterPaths().admin, input?: string): string {
+  return run(`kubectl ${args.slice(0, 2).join(" ")}`, "kubectl", ["--kubeconfig", kubeconfig, ...args], { input });
+}
+
+/** `kubectl apply -f -` of one object (as JSON). */
+export function kubectlApply(object: unknown): string {
+  return kubectl(["apply", "-f", "-"], clusterPaths().admin, JSON.stringify(object));
 }
 
 /** `kubectl ARGS -o json`, parsed. */
