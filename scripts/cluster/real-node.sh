@@ -4,8 +4,8 @@
 # CLUSTER_NODE_KIND=real gives the control plane what k3s gives it on one machine: per node a
 # containerd (Debian's, with runc and the CNI plugins) and a kubelet, plus one kube-proxy
 # (iptables), CoreDNS as kube-system/kube-dns and kube-router's NetworkPolicy controller (the one
-# k3s embeds; scripts/cluster/netpol). Containers really run, probes really probe, policies drop
-# packets.
+# k3s embeds; scripts/cluster/netpol). Containers really run, probes really probe, and a connection
+# a NetworkPolicy denies is really refused.
 #
 # How it differs from a k3s node (docs/cluster.md):
 # - All nodes live on this one machine. Each has its own containerd (a kubelet kills every pod of

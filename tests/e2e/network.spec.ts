@@ -1,9 +1,10 @@
 /**
  * Network isolation proved with packets, on real nodes whose NetworkPolicies kube-router enforces
  * (scripts/cluster.sh with CLUSTER_NODE_KIND=real): from a pod of every namespace, a real TCP
- * connection to every app and database port of every namespace either opens or times out, and the
- * result equals the policy pack's reachability matrix (policy/cli/report.ts) on every cell. Runs
- * after real-pods.spec.ts and owns the cluster for its run.
+ * connection to every app and database port of every namespace opens or is denied (kube-router
+ * rejects it: refused), and each connection equals the pack's verdict for it and each cell the
+ * pack's reachability matrix (policy/cli/report.ts). Mocha takes the files in order: this runs
+ * between lifecycle.spec.ts and real-pods.spec.ts, and owns the cluster for its run.
  *
  * Then, with the same stacks, a rolling update of staging under a client that keeps calling it: no
  * request fails and no Deployment ever has fewer available pods than it asks for (maxUnavailable 0).
@@ -15,9 +16,9 @@
 import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterNodeKind, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
-import * as net from "net";
 import { Network, PodInfo, evaluateNetwork, readNetwork } from "../../policy/analysis/netpol";
 import { ResourceLike, namespaceKind } from "../../policy/analysis/objects";
 import { parseStackExport } from "../../policy/analysis/stack-export";
