@@ -269,7 +269,7 @@ cmd_build() {
     if [[ -f "$COREDNS_BIN/.complete" ]]; then log "coredns $COREDNS_VERSION: cached in $COREDNS_BIN"
     else step "building coredns $COREDNS_VERSION (~2 min cold)" build_coredns; fi
     if [[ -f "$NETPOL_BIN/.complete" ]]; then log "kube-router netpol $NETPOL_VERSION: cached in $NETPOL_BIN"
-    else step "building kube-router's network policy controller $NETPOL_VERSION (~1.5 min cold)" build_netpol; fi
+    else step "building kube-router's network policy controller $NETPOL_VERSION (~1 min cold)" build_netpol; fi
     step "node images (pause, coredns, the application, postgres)" build_images
   fi
   log "build: done in $((SECONDS - t0))s"
