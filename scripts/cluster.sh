@@ -253,23 +253,24 @@ build_netpol() { go_build netpol "$NETPOL_BIN" "-s -w" netpol=kube-router-netpol
 build_etcd() { go_build etcd "$ETCD_BIN" "-s -w" server=etcd go.etcd.io/etcd/server/v3; }
 build_kwok() { go_build kwok "$KWOK_BIN" "-s -w" - sigs.k8s.io/kwok/cmd/kwok; }
 
+# build_once BIN WHAT ESTIMATE FN: FN builds WHAT into BIN unless BIN holds a finished build.
+build_once() {
+  local bin="$1" what="$2" estimate="$3" fn="$4"
+  if [[ -f "$bin/.complete" ]]; then log "$what: cached in $bin"
+  else step "building $what ($estimate)" "$fn"; fi
+}
+
 cmd_build() {
   local t0=$SECONDS
-  if [[ -f "$K8S_BIN/.complete" ]]; then log "kubernetes $K8S_VERSION: cached in $K8S_BIN"
-  else step "building kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION (~10 min cold on 2 cores)" build_kubernetes; fi
-  if [[ -f "$ETCD_BIN/.complete" ]]; then log "etcd $ETCD_VERSION: cached in $ETCD_BIN"
-  else step "building etcd $ETCD_VERSION (~1 min)" build_etcd; fi
+  build_once "$K8S_BIN" "kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION" "~10 min cold on 2 cores" build_kubernetes
+  build_once "$ETCD_BIN" "etcd $ETCD_VERSION" "~1 min" build_etcd
   if [[ "$NODE_KIND" == kwok ]]; then
-    if [[ -f "$KWOK_BIN/.complete" ]]; then log "kwok $KWOK_VERSION: cached in $KWOK_BIN"
-    else step "building kwok $KWOK_VERSION (~2 min)" build_kwok; fi
+    build_once "$KWOK_BIN" "kwok $KWOK_VERSION" "~2 min" build_kwok
   else
     install_real_packages
-    if [[ -f "$K8S_NODE_BIN/.complete" ]]; then log "kubelet, kube-proxy $K8S_VERSION: cached in $K8S_NODE_BIN"
-    else step "building kubelet, kube-proxy $K8S_VERSION (~2 min after the control plane build, ~7 alone)" build_kubernetes_node; fi
-    if [[ -f "$COREDNS_BIN/.complete" ]]; then log "coredns $COREDNS_VERSION: cached in $COREDNS_BIN"
-    else step "building coredns $COREDNS_VERSION (~2 min cold)" build_coredns; fi
-    if [[ -f "$NETPOL_BIN/.complete" ]]; then log "kube-router netpol $NETPOL_VERSION: cached in $NETPOL_BIN"
-    else step "building kube-router's network policy controller $NETPOL_VERSION (~1 min cold)" build_netpol; fi
+    build_once "$K8S_NODE_BIN" "kubelet, kube-proxy $K8S_VERSION" "~2 min after the control plane build, ~7 alone" build_kubernetes_node
+    build_once "$COREDNS_BIN" "coredns $COREDNS_VERSION" "~2 min cold" build_coredns
+    build_once "$NETPOL_BIN" "kube-router's network policy controller $NETPOL_VERSION" "~1 min cold" build_netpol
     step "node images (pause, coredns, the application, postgres)" build_images
   fi
   log "build: done in $((SECONDS - t0))s"
