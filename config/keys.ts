@@ -131,14 +131,16 @@ export function inScope(spec: KeySpec, kind: EnvironmentKind): boolean {
 
 /** The keys a locked stack may set beyond those every stack accepts: its parity deltas. */
 export function parityDeltaKeys(kind: EnvironmentKind): string[] {
-  return Object.entries(KEYS as Record<string, KeySpec>)
-    .filter(([, spec]) => spec.scopes !== "all" && inScope(spec, kind) && spec.parity !== "equal")
-    .map(([key]) => key);
+  return lockedKeys(kind, (spec) => spec.parity !== "equal");
 }
 
 /** The keys a locked stack may set, beyond those every stack accepts, that must equal its peer's. */
 export function parityEqualKeys(kind: EnvironmentKind): string[] {
+  return lockedKeys(kind, (spec) => spec.parity === "equal");
+}
+
+function lockedKeys(kind: EnvironmentKind, pick: (spec: KeySpec) => boolean): string[] {
   return Object.entries(KEYS as Record<string, KeySpec>)
-    .filter(([, spec]) => spec.scopes !== "all" && inScope(spec, kind) && spec.parity === "equal")
+    .filter(([, spec]) => spec.scopes !== "all" && inScope(spec, kind) && pick(spec))
     .map(([key]) => key);
 }
