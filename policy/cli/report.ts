@@ -39,6 +39,11 @@ export type ReachCell = "reachable" | "denied" | "unknown" | "none";
 export type PortClass = "app" | "db";
 const COMPONENTS_OF: Record<PortClass, string[]> = { app: ["web", "api"], db: ["database"] };
 
+/** Whether developers or QA create pods in `ns` (its kind is untrusted): the pack judges any pod there, with any labels. */
+export function untrustedNamespace(model: ReturnType<typeof readNetwork>, options: NetOptions, ns: string): boolean {
+  return (options.untrustedKinds ?? []).includes(namespaceKind(ns, model.namespaces.get(ns)?.labels));
+}
+
 /**
  * The reachability matrix the report prints: from each namespace (any pod where untrusted kinds may
  * run anything, else the pods in view) to the app and database ports of each other. The end-to-end
@@ -46,11 +51,7 @@ const COMPONENTS_OF: Record<PortClass, string[]> = { app: ["web", "api"], db: ["
  */
 export function reachabilityMatrix(model: ReturnType<typeof readNetwork>, options: NetOptions): (from: string, to: string, ports: PortClass) => ReachCell {
   const net = new Network(model, options);
-  const untrustedKinds = options.untrustedKinds ?? [];
-  const sources = (ns: string): PodInfo[] => {
-    const kind = namespaceKind(ns, model.namespaces.get(ns)?.labels);
-    return untrustedKinds.includes(kind) ? [net.adversary(ns)] : model.pods.filter((p) => p.namespace === ns);
-  };
+  const sources = (ns: string): PodInfo[] => (untrustedNamespace(model, options, ns) ? [net.adversary(ns)] : model.pods.filter((p) => p.namespace === ns));
   return (from: string, to: string, ports: PortClass): ReachCell => {
     const targets = model.pods.filter((p) => p.namespace === to && COMPONENTS_OF[ports].includes(p.component ?? ""));
     if (targets.length === 0) return "none";

@@ -20,9 +20,10 @@ import * as net from "net";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterNodeKind, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
 import { Network, PodInfo, evaluateNetwork, readNetwork } from "../../policy/analysis/netpol";
-import { ResourceLike, namespaceKind } from "../../policy/analysis/objects";
+import { ResourceLike } from "../../policy/analysis/objects";
 import { parseStackExport } from "../../policy/analysis/stack-export";
-import { PortClass, ReachCell, reachabilityMatrix } from "../../policy/cli/report";
+import { isUnknown } from "../../policy/analysis/values";
+import { PortClass, ReachCell, reachabilityMatrix, untrustedNamespace } from "../../policy/cli/report";
 import { LABEL, PLATFORM_PODS } from "../../policy/conventions";
 import { netOptions } from "../../policy/rules/network-isolation";
 import { kubectl, kubectlApply, kubectlJson } from "./kubectl";
@@ -137,11 +138,10 @@ function packView(resources: ResourceLike[]): PackView {
   const options = netOptions({ podCidr: POD_CIDR });
   const model = readNetwork(resources, options);
   const net = new Network(model, options);
-  const untrusted = options.untrustedKinds ?? [];
   const podInfo = (pod: Pod): PodInfo => {
     // By name and component: a service's migrations Job carries its name too.
     const info = model.pods.find(
-      (p) => p.namespace === pod.namespace && !isUnknownLabels(p.labels) && p.labels[LABEL.name] === pod.workload && (p.labels[LABEL.component] ?? "") === pod.component,
+      (p) => p.namespace === pod.namespace && !isUnknown(p.labels) && p.labels[LABEL.name] === pod.workload && (p.labels[LABEL.component] ?? "") === pod.component,
     );
     assert.ok(info, `the pack has no pod for ${pod.namespace}/${pod.workload}`);
     return info;
@@ -149,15 +149,12 @@ function packView(resources: ResourceLike[]): PackView {
   return {
     cell: reachabilityMatrix(model, options),
     connection: (a) => {
-      const kind = namespaceKind(a.from.namespace, model.namespaces.get(a.from.namespace)?.labels);
       // Where developers create pods the pack judges any pod (any labels), as the matrix does.
-      const src = untrusted.includes(kind) ? net.adversary(a.from.namespace) : podInfo(a.from);
+      const src = untrustedNamespace(model, options, a.from.namespace) ? net.adversary(a.from.namespace) : podInfo(a.from);
       return net.reach(src, podInfo(a.to), a.port, "TCP")?.allowed;
     },
   };
 }
-
-const isUnknownLabels = (l: PodInfo["labels"]): l is Exclude<PodInfo["labels"], Record<string, unknown>> => typeof l !== "object" || l === null;
 
 /**
  * Compares the pack with real connections, connection by connection and cell by cell (a cell is
@@ -212,12 +209,12 @@ function liveResource(namespace: string, name: string): ResourceLike {
   return { type: "kubernetes:apps/v1:Deployment", urn: `urn:pulumi:live::cluster::kubernetes:apps/v1:Deployment::${namespace}-${name}`, name, props: obj };
 }
 
-/** Each stack's state (exported once all are up). */
+/** Each stack's state (exported once all are up) and the stand-ins as they run. */
 const exported = new Map<string, ResourceLike[]>();
 
 /** Every stack's state plus the stand-ins: what the pack sees of the cluster. */
 function packResources(extra: ResourceLike[] = []): ResourceLike[] {
-  return [...[...exported.values()].flat(), ...STAND_INS.map((s) => liveResource(s.namespace, s.name)), ...extra];
+  return [...[...exported.values()].flat(), ...extra];
 }
 
 function standIn(s: (typeof STAND_INS)[number]): unknown {
@@ -283,6 +280,7 @@ describe("end to end on real nodes: network isolation proved with packets", func
       kubectlApply(standIn(s));
       kubectl(["rollout", "status", `deployment/${s.name}`, "-n", s.namespace, "--timeout=120s"]);
     }
+    exported.set("stand-ins", STAND_INS.map((s) => liveResource(s.namespace, s.name)));
   });
 
   after(() => {
