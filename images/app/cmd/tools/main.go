@@ -124,7 +124,20 @@ func runWatch(args []string, stdout, stderr io.Writer) (string, error) {
 	if err := fs.Parse(args); err != nil {
 		return "", fmt.Errorf("watch-http: %w", err)
 	}
-	if fs.NArg() == 0 || o.Report <= 0 {
+	for _, d := range []struct {
+		flag     string
+		value    time.Duration
+		positive bool
+	}{{"report", o.Report, true}, {"timeout", o.Timeout, true}, {"pause", o.Pause, false}, {"duration", o.Duration, false}} {
+		if d.value < 0 || (d.positive && d.value == 0) {
+			want := "a duration of zero or more"
+			if d.positive {
+				want = "a positive duration"
+			}
+			return "", fmt.Errorf("watch-http: --%s=%s: expected %s", d.flag, d.value, want)
+		}
+	}
+	if fs.NArg() == 0 {
 		return "", fmt.Errorf("watch-http: no URL; %s", usage)
 	}
 	o.URLs = fs.Args()

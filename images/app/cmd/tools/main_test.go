@@ -29,3 +29,20 @@ func TestRedactHidesThePassword(t *testing.T) {
 		t.Fatalf("redact = %s", got)
 	}
 }
+
+func TestWatchHTTPRefusesBadArgumentsInOneLine(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"watch-http"}, "watch-http: no URL"},
+		{[]string{"watch-http", "--report=0s", "http://x"}, "watch-http: --report=0s: expected a positive duration"},
+		{[]string{"watch-http", "--timeout=0s", "http://x"}, "watch-http: --timeout=0s: expected a positive duration"},
+		{[]string{"watch-http", "--pause=-1s", "http://x"}, "watch-http: --pause=-1s: expected a duration of zero or more"},
+	} {
+		_, err := run(tc.args, func(string) string { return "" }, io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
