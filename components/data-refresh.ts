@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { JOB_RESOURCES } from "../base/catalogue";
 import { DataRefreshSettings } from "../config/settings";
-import { DATA_REFRESH_WORKLOAD, workloadLabels } from "../policy/conventions";
+import { DATA_REFRESH_SECRET, DATA_REFRESH_WORKLOAD, workloadLabels } from "../policy/conventions";
 import { containerSecurityContext, podSecurityContext, resourceBlock } from "../k8s/workload";
 
 /** Arguments of {@link DataRefresh}. */
@@ -58,7 +58,7 @@ export class DataRefresh extends pulumi.ComponentResource {
                         { name: "TARGET_DATABASE_HOST", value: args.databaseHost },
                         { name: "TARGET_DATABASE_PASSWORD", valueFrom: { secretKeyRef: { name: args.credentialsSecret, key: "password" } } },
                       ],
-                      envFrom: [{ secretRef: { name: "data-refresh-secrets", optional: false } }],
+                      envFrom: [{ secretRef: { name: DATA_REFRESH_SECRET, optional: false } }],
                       resources: resourceBlock(JOB_RESOURCES),
                       securityContext: containerSecurityContext(true),
                     },

@@ -6,7 +6,7 @@
 import { DATABASE_DEFAULTS, ResourceRequirements, SERVICE_CATALOGUE, ServiceDefinition } from "../base/catalogue";
 import { KIND_PROFILES, KindProfile } from "../base/profiles";
 import { parseQuantity } from "../k8s/quantity";
-import { AppKind, LOCKED_ENVIRONMENTS } from "../policy/conventions";
+import { AppKind, LOCKED_ENVIRONMENTS, serviceSecretName } from "../policy/conventions";
 import { Common } from "./common";
 import { environmentHost, guardrailsFor } from "./environment";
 import { DNS_NAME, IMAGE_TAG } from "./keys";
@@ -149,7 +149,7 @@ function placeServices(r: Reader, kind: AppKind, environment: string, common: Co
   return sized.map((s) => ({
     ...s,
     host: s.hostPrefix === undefined ? undefined : (hosts[s.name] ?? (s.hostPrefix ? `${s.hostPrefix}.${base}` : base)),
-    secretRef: secretRefs[s.name] ?? `${s.name}-secrets`,
+    secretRef: serviceSecretName(s.name, secretRefs),
   }));
 }
 

@@ -161,6 +161,16 @@ export const SERVICES: readonly CatalogueEntry[] = [
 export const DATABASE: CatalogueEntry = { name: "postgres", component: "database", port: 5432 };
 /** The staging data refresh's workload name. */
 export const DATA_REFRESH_WORKLOAD = "data-refresh";
+/** The Secret the data refresh reads its source and target from (envFrom; written by a secret manager). */
+export const DATA_REFRESH_SECRET = "data-refresh-secrets";
+
+/**
+ * The Secret a service takes its env from in qa, staging and production, unless the stack's
+ * `secretRefs` names another: a secret manager writes it before the deploy (the pods wait for it).
+ */
+export function serviceSecretName(service: string, secretRefs: Record<string, string> = {}): string {
+  return secretRefs[service] ?? `${service}-secrets`;
+}
 
 /** Default subjects of the config keys `developerGroups` and `qaGroups`. */
 export const DEFAULT_GROUPS = { developers: ["developers"], qa: ["qa-engineers"] } as const;

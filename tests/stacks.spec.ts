@@ -1,5 +1,8 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { ROOT } from "../scripts/local/env";
+import { requiredSecrets } from "../scripts/local/stacks";
 import { LABEL } from "../policy/conventions";
 import { ALERT_NAMES } from "../monitoring/alerts";
 import { isWireSecret } from "./support/mocks";
@@ -313,6 +316,17 @@ describe("stacks", function () {
       }
       const preview = await stack("feature-pr-142");
       assert.ok(preview.resources.some((r) => r.deletedWith !== undefined), "a preview is");
+    });
+
+    it("needs exactly the Secrets the local scripts create before a deploy (scripts/local/stacks.ts requiredSecrets)", async () => {
+      for (const name of ["qa", "staging", "production", "feature-pr-142"]) {
+        const run = await stack(name);
+        const waitedFor = new Set<string>();
+        for (const d of ofType(run, T.deployment)) {
+          for (const from of container(d).envFrom ?? []) if (from.secretRef && from.secretRef.optional !== true) waitedFor.add(from.secretRef.name);
+        }
+        assert.deepStrictEqual(requiredSecrets(name, path.join(ROOT, `Pulumi.${name}.yaml`)).sort(), [...waitedFor].sort(), name);
+      }
     });
 
     it("gives production headroom over a preview and every environment a default-deny policy", async () => {

@@ -6,6 +6,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { KIND_PROFILES } from "../../base/profiles";
+import { APP_KINDS, AppKind, FEATURE_STACK_PREFIX, serviceSecretName, SERVICES } from "../../policy/conventions";
 import { cacheDir, clusterPaths, LocalError, ROOT, run } from "./env";
 
 /** Which policy-config file applies to a stack. */
@@ -13,6 +15,14 @@ export function policyConfigFor(stack: string): string {
   const kind = stack.startsWith("feature-pr-") ? "feature" : stack === "cluster" ? "cluster" : stack;
   const file = path.join(ROOT, "policy", "config", `${kind}.json`);
   return fs.existsSync(file) ? file : path.join(ROOT, "policy", "config", "feature.json");
+}
+
+/**
+ * Stack config that points a stack at the local images (scripts/images.sh builds them and each
+ * real node's containerd holds them; tags v1, v2), as a user points stacks at a registry.
+ */
+export function localImages(tag: "v1" | "v2" = "v1") {
+  return { imageRegistry: "team-environments.local/app", imageTag: tag, database: { image: "team-environments.local/postgres:15" } };
 }
 
 const SKIP = new Set([".git", "node_modules", "bin", ".pulumi"]);
@@ -93,6 +103,22 @@ export class LocalStacks {
     fs.writeFileSync(file, stringify(doc));
   }
 
+  /** {@link requiredSecrets} of a stack of this workspace. */
+  requiredSecrets(stack: string): string[] {
+    return requiredSecrets(stack, path.join(this.project, `Pulumi.${stack}.yaml`));
+  }
+
+  /** Creates the stack's required Secrets empty where they are missing (what a local cluster's secret manager would do); returns the names created. */
+  createMissingSecrets(stack: string): string[] {
+    const names = this.requiredSecrets(stack);
+    const namespace = stack; // an app stack's namespace is its name
+    const kubectl = (args: string[]) => run(`kubectl ${args[0]}`, "kubectl", args, { env: this.env });
+    const existing = new Set(kubectl(["get", "secrets", "-n", namespace, "-o", "name", "--ignore-not-found"]).split("\n").map((l) => l.replace(/^secret\//, "")));
+    const missing = names.filter((n) => !existing.has(n));
+    for (const name of missing) kubectl(["create", "secret", "generic", name, "-n", namespace]);
+    return missing;
+  }
+
   /** Names of the stacks in this workspace's backend. */
   stacks(): string[] {
     return (JSON.parse(this.pulumi(["stack", "ls", "--json"], "pulumi stack ls")) as { name: string }[]).map((s) => s.name);
@@ -162,6 +188,19 @@ export class LocalStacks {
     fs.writeFileSync(file, this.pulumi(["stack", "export", "--stack", stack]));
     return file;
   }
+}
+
+/**
+ * The Secrets a stack's services take their env from and wait for (qa, staging, production; a
+ * preview's are optional): the `secretRefs` of its stack file, else `<service>-secrets`. On a real
+ * cluster a secret manager writes them before the first deploy.
+ */
+export function requiredSecrets(stack: string, stackFile: string): string[] {
+  const kind = stack.startsWith(FEATURE_STACK_PREFIX) ? "feature" : stack;
+  if (!(APP_KINDS as readonly string[]).includes(kind) || KIND_PROFILES[kind as AppKind].optionalSecrets) return [];
+  const doc = fs.existsSync(stackFile) ? (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) : {};
+  const refs = (doc.config?.["team-environments:secretRefs"] ?? {}) as Record<string, string>;
+  return SERVICES.map((s) => serviceSecretName(s.name, refs));
 }
 
 /** Whether an export file holds more than the stack resource itself. */

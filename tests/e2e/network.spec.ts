@@ -7,7 +7,9 @@
  * between lifecycle.spec.ts and real-pods.spec.ts, and owns the cluster for its run.
  *
  * Then, with the same stacks, a rolling update of staging under a client that keeps calling it: no
- * request fails and no Deployment ever has fewer available pods than it asks for (maxUnavailable 0).
+ * request fails and no Deployment ever has fewer available pods than it asks for (maxUnavailable 0);
+ * and staging's data refresh, triggered once, copies a restored backup served outside the cluster
+ * (tests/e2e/backup-database.ts) into staging's database, anonymised.
  *
  * Stacks: cluster, qa, staging, production and a preview, as a user runs them on local images. The
  * platform's own pods that the policies admit (Prometheus in monitoring, Traefik in kube-system)
@@ -18,21 +20,20 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import { apiServerUrl, clusterDown, clusterIsUp, clusterNodeKind, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
-import { LocalStacks } from "../../scripts/local/stacks";
+import { LocalStacks, localImages } from "../../scripts/local/stacks";
 import { Network, PodInfo, evaluateNetwork, readNetwork } from "../../policy/analysis/netpol";
 import { ResourceLike } from "../../policy/analysis/objects";
 import { parseStackExport } from "../../policy/analysis/stack-export";
 import { isUnknown } from "../../policy/analysis/values";
 import { PortClass, ReachCell, reachabilityMatrix, untrustedNamespace } from "../../policy/cli/report";
-import { LABEL, PLATFORM_PODS } from "../../policy/conventions";
+import { DATA_REFRESH_SECRET, DATA_REFRESH_WORKLOAD, LABEL, PLATFORM_PODS } from "../../policy/conventions";
 import { netOptions } from "../../policy/rules/network-isolation";
+import { BACKUP_ADDRESS, BACKUP_PORT, Customer, startBackupDatabase } from "./backup-database";
 import { kubectl, kubectlApply, kubectlJson } from "./kubectl";
 
 const PREVIEW = "feature-pr-9";
 const APP_STACKS = ["qa", "staging", "production", PREVIEW];
 const TAG = "v1";
-/** The local images (scripts/images.sh), set as a user sets them; the same database in staging and production. */
-const LOCAL_IMAGES = { imageRegistry: "team-environments.local/app", imageTag: TAG, database: { image: "team-environments.local/postgres:15" } };
 /** The local nodes' pod network (scripts/cluster/real-node.sh), not k3s's 10.42.0.0/16. */
 const POD_CIDR = "10.244.0.0/16";
 /** Namespaces of the matrix: every environment, monitoring, and kube-system (Traefik). */
@@ -259,17 +260,11 @@ describe("end to end on real nodes: network isolation proved with packets", func
     stacks = new LocalStacks("e2e-network", toolchain, { fresh: true });
     stacks.ensureStack("cluster", { apiServerUrl: apiServerUrl(), ciOidcRepository: "acme/shop" });
     stacks.up("cluster");
-    // The Secrets qa, staging and production take their services' env from exist before they
-    // deploy (a secret manager writes them on a real cluster): empty ones here. Names: secretRefs of
-    // the committed stack config (Pulumi.<stack>.yaml), else <service>-secrets.
-    for (const env of ["qa", "staging", "production"]) {
-      const refs: Record<string, string> = env === "qa" ? {} : { "core-api": `core-api-${env}`, auth: `auth-${env}` };
-      for (const service of ["pwa", "api-gateway", "core-api", "auth"]) {
-        kubectl(["create", "secret", "generic", refs[service] ?? `${service}-secrets`, "-n", env]);
-      }
-    }
     for (const stack of APP_STACKS) {
-      stacks.ensureStack(stack, LOCAL_IMAGES);
+      stacks.ensureStack(stack, localImages(TAG));
+      // The Secrets qa, staging and production take env from exist before they deploy (a secret
+      // manager writes them on a real cluster): empty ones here.
+      stacks.createMissingSecrets(stack);
       stacks.up(stack);
     }
     for (const stack of ["cluster", ...APP_STACKS]) {
@@ -393,6 +388,53 @@ describe("end to end on real nodes: network isolation proved with packets", func
     }
     for (const d of kubectlJson(["get", "deployments", "-n", "staging"]).items as any[]) {
       assert.match(d.spec.template.spec.containers[0].image, /:v2$/, `${d.metadata.name} runs v2`);
+    }
+  });
+
+  it("runs staging's data refresh once: it reads the restored backup on a public address, port 443 (no other staging pod may), and writes it anonymised into staging's database", () => {
+    const customers: Customer[] = [
+      { id: 1, email: "ann.lee@example.com", name: "Ann Lee" },
+      { id: 2, email: "bob.o'neil@example.com", name: "Bob O'Neil" },
+      { id: 3, email: "chen.wu@example.com", name: "Chen Wu" },
+    ];
+    const cronJob = kubectlJson(["get", "cronjob", DATA_REFRESH_WORKLOAD, "-n", "staging"]);
+    const container = cronJob.spec.jobTemplate.spec.template.spec.containers[0];
+    const credentials = container.env.find((e: any) => e.name === "TARGET_DATABASE_PASSWORD").valueFrom.secretKeyRef.name;
+    const secret = kubectlJson(["get", "secret", credentials, "-n", "staging"]).data;
+    const decode = (k: string) => Buffer.from(secret[k], "base64").toString("utf8");
+    const backup = startBackupDatabase(customers);
+    const job = "data-refresh-once";
+    try {
+      // What a secret manager writes on a real cluster: where the restored backup is, and staging's database.
+      kubectl(["create", "secret", "generic", DATA_REFRESH_SECRET, "-n", "staging",
+        `--from-literal=SOURCE_DATABASE_URL=${backup.url}`, `--from-literal=TARGET_DATABASE_USER=${decode("username")}`, `--from-literal=TARGET_DATABASE_NAME=${decode("database")}`]);
+      // Only the refresh's pods have this egress: a service's pod is refused.
+      const [other] = podsOf("staging").filter((p) => p.hasTools);
+      const target = `${BACKUP_ADDRESS}:${BACKUP_PORT}`;
+      assert.strictEqual(probe(other, [target]).get(target), "refused", `staging/${other.workload} must not reach the backup`);
+
+      kubectl(["create", "job", job, `--from=cronjob/${DATA_REFRESH_WORKLOAD}`, "-n", "staging"]);
+      let status: any = {};
+      for (const deadline = Date.now() + 180_000; Date.now() < deadline; run("wait", "sleep", ["2"])) {
+        status = kubectlJson(["get", "job", job, "-n", "staging"]).status ?? {};
+        if (status.succeeded || status.failed) break;
+      }
+      const logs = kubectl(["logs", `job/${job}`, "-n", "staging"]);
+      assert.ok(status.succeeded === 1, `the refresh Job did not complete (${JSON.stringify(status)}):\n${logs}`);
+      console.log(`      ${logs.trim()}`);
+      assert.match(logs, new RegExp(`copied ${customers.length} customers from backup://production/latest`));
+
+      const [db] = podsOf("staging").filter((p) => p.component === "database");
+      const rows = kubectl(["exec", "-n", "staging", db.name, "--", "psql", "-U", decode("username"), "-d", decode("database"), "-Atc", "SELECT id, email, name FROM customers ORDER BY id"]);
+      assert.deepStrictEqual(
+        rows.trim().split("\n"),
+        customers.map((c) => `${c.id}|customer-${c.id}@example.invalid|Customer ${c.id}`),
+        "staging holds every backup row, anonymised",
+      );
+    } finally {
+      kubectl(["delete", "job", job, "-n", "staging", "--ignore-not-found"]);
+      kubectl(["delete", "secret", DATA_REFRESH_SECRET, "-n", "staging", "--ignore-not-found"]);
+      backup.stop();
     }
   });
 });
