@@ -11,14 +11,15 @@
 #   bash scripts/cluster.sh status   up or not, kubeconfig path, kubectl get nodes
 #
 # Two kinds of node (CLUSTER_NODE_KIND):
-#   kwok  KWOK plays the kubelet for fake Nodes and moves Pods through the stages in
-#         scripts/cluster/kwok-stages.yaml (Ready at once, Job pods Succeeded). Nothing
-#         runs in a container, nothing is routed (NetworkPolicies are only stored).
-#   real  a containerd and a kubelet per node, one kube-proxy, CoreDNS and one
-#         kube-router NetworkPolicy controller (as k3s embeds it): containers really run
-#         from images built offline (scripts/images.sh) and NetworkPolicies are enforced
-#         on their packets. Root only; see
-#         scripts/cluster/real-node.sh for how it differs from k3s.
+#   real  (the default) a containerd and a kubelet per node, one kube-proxy, CoreDNS and
+#         one kube-router NetworkPolicy controller (as k3s embeds it): containers really
+#         run from images built offline (scripts/images.sh) and NetworkPolicies are
+#         enforced on their packets. Root only; see scripts/cluster/real-node.sh for how
+#         it differs from k3s.
+#   kwok  the fast mode: KWOK plays the kubelet for fake Nodes and moves Pods through the
+#         stages in scripts/cluster/kwok-stages.yaml (Ready at once, Job pods Succeeded).
+#         Nothing runs in a container, nothing is routed (NetworkPolicies are only
+#         stored); no root needed. For what only the API server decides (RBAC, admission).
 # Neither has resource metrics (HPAs cannot scale). See docs/cluster.md.
 #
 # Binaries come from the Go module proxy through the wrapper modules under
@@ -35,9 +36,11 @@
 #   CLUSTER_OIDC_PORT       local OIDC issuer       (default 18443, https; stands in for
 #                           GitHub Actions' token.actions.githubusercontent.com)
 #   CLUSTER_OIDC_REPOSITORY the repository whose jobs authenticate (default acme/shop)
-#   CLUSTER_NODE_KIND       kwok or real           (default kwok); down and status
+#   CLUSTER_NODE_KIND       real or kwok           (default real); down and status
 #                           use the kind the running cluster was started with
-#   CLUSTER_NODES           number of nodes        (default 3)
+#   CLUSTER_NODES           number of nodes        (default 4 real: staging and production
+#                           ask for 2.6 CPUs each and every real node has this machine's;
+#                           3 kwok)
 #   CLUSTER_NODE_CPU / CLUSTER_NODE_MEMORY / CLUSTER_NODE_PODS
 #                           allocatable per fake node (default 8 / 32Gi / 110; a real
 #                           node reports the machine's own)
@@ -80,8 +83,8 @@ API_PORT="${CLUSTER_API_PORT:-16443}"
 KCM_PORT="${CLUSTER_KCM_PORT:-20257}"
 SCHEDULER_PORT="${CLUSTER_SCHEDULER_PORT:-20259}"
 OIDC_PORT="${CLUSTER_OIDC_PORT:-18443}"
-NODES="${CLUSTER_NODES:-3}"
-NODE_KIND="${CLUSTER_NODE_KIND:-kwok}"
+NODE_KIND="${CLUSTER_NODE_KIND:-real}"
+if [[ "$NODE_KIND" == real ]]; then NODES="${CLUSTER_NODES:-4}"; else NODES="${CLUSTER_NODES:-3}"; fi
 NODE_CPU="${CLUSTER_NODE_CPU:-8}"
 NODE_MEMORY="${CLUSTER_NODE_MEMORY:-32Gi}"
 NODE_PODS="${CLUSTER_NODE_PODS:-110}"
@@ -262,6 +265,7 @@ build_once() {
 
 cmd_build() {
   local t0=$SECONDS
+  [[ "$NODE_KIND" != real ]] || need_root_for_real_nodes
   build_once "$K8S_BIN" "kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION" "~10 min cold on 2 cores" build_kubernetes
   build_once "$ETCD_BIN" "etcd $ETCD_VERSION" "~1 min" build_etcd
   if [[ "$NODE_KIND" == kwok ]]; then

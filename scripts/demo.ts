@@ -3,14 +3,15 @@
  * `file://` backend → `pulumi up` with the policy pack for cluster, qa, staging, production and one
  * preview → what is running, and who may do what.
  *
- *   npm run demo                          on the local control plane (built and started here)
+ *   npm run demo                          on the local control plane (built and started here; real
+ *                                         nodes by default, CLUSTER_NODE_KIND=kwok for fake ones)
  *   npm run demo -- --cluster current     on the current kubeconfig context (a real k3s): no
  *                                         control plane is built; the cluster needs Traefik's
  *                                         and the PrometheusRule CRDs
  */
 import { createHash } from "crypto";
 import { apiServerUrl, clusterUp, LocalError, ROOT, run, toolchainEnv } from "./local/env";
-import { LocalStacks } from "./local/stacks";
+import { LocalStacks, localImages } from "./local/stacks";
 import { checkTarget, parseTarget, Target } from "./local/target";
 
 const STACKS = ["cluster", "qa", "staging", "production", "feature-pr-1"];
@@ -37,10 +38,16 @@ async function main() {
   const stacks = target.local ? new LocalStacks("demo", toolchain) : new LocalStacks(workspaceName(target), toolchain, { kubeconfig: target.kubeconfig });
   for (const stack of STACKS) {
     step(`pulumi up --stack ${stack} --policy-pack policy`);
-    const config: Record<string, unknown> = stack === "cluster" ? { apiServerUrl: target.server ?? apiServerUrl() } : {};
+    const preview = stack.startsWith("feature-pr-");
+    let config: Record<string, unknown> = {};
+    if (stack === "cluster") config = { apiServerUrl: target.server ?? apiServerUrl() };
+    // The local nodes run the images scripts/images.sh built; the preview runs its branch's newer tag.
+    else if (target.local) config = localImages(preview ? "v2" : "v1");
+    else if (preview) config = { imageTag: "9b1d3c7" };
     if (!target.local) config.kubeContext = target.context;
-    if (stack.startsWith("feature-pr-")) config.imageTag = "9b1d3c7";
     stacks.ensureStack(stack, config);
+    const created = stacks.createMissingSecrets(stack);
+    if (created.length > 0) process.stderr.write(`created empty Secrets ${created.join(", ")} in ${stack} (on a real cluster a secret manager writes them)\n`);
     // --refresh: the state may predate a restarted (empty) control plane.
     stacks.up(stack, ["--refresh"]);
   }

@@ -53,6 +53,27 @@ describe("scripts/cluster.sh", () => {
     });
   }
 
+  it("starts real nodes by default, and tells a user who is not root in one line to run as root or choose kwok, before building anything", () => {
+    fs.chmodSync(cache, 0o777);
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cache, TEAM_ENV_CACHE: cache };
+    // As root, a copy of the scripts (the clone may be unreadable to others) run as nobody; otherwise as this user.
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "cluster-script-copy-"));
+    let r;
+    try {
+      fs.cpSync(path.join(ROOT, "scripts"), path.join(copy, "scripts"), { recursive: true });
+      fs.chmodSync(copy, 0o755);
+      r = process.getuid?.() === 0
+        ? spawnSync("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "bash", "scripts/cluster.sh", "build"], { cwd: copy, env, encoding: "utf8" })
+        : spawnSync("bash", ["scripts/cluster.sh", "build"], { cwd: copy, env, encoding: "utf8" });
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+    assert.strictEqual(r.status, 1, r.stderr);
+    assert.match(r.stderr, /real nodes \(CLUSTER_NODE_KIND=real, the default\) need root.*CLUSTER_NODE_KIND=kwok/);
+    assert.strictEqual(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.deepStrictEqual(fs.readdirSync(cache), []);
+  });
+
   it("stops and describes a running cluster as it was started, whatever CLUSTER_NODE_KIND says now", () => {
     fs.mkdirSync(path.join(cache, "cluster"), { recursive: true });
     fs.writeFileSync(path.join(cache, "cluster", "node-kind"), "real 2\n");

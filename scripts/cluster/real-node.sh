@@ -43,10 +43,16 @@ node_ctr() { local i="$1"; shift; ctr --address "$(node_socket "$i")" -n k8s.io 
 # The Debian packages a real node runs on, installed once (root only).
 install_real_packages() { debian_install "${REAL_PACKAGES[@]}"; }
 
+# Real nodes are the default: a user who is not root learns at once what to do instead.
+need_root_for_real_nodes() {
+  [[ $(id -u) -eq 0 ]] ||
+    die "real nodes (CLUSTER_NODE_KIND=real, the default) need root: containers, bridges, iptables; run as root, or set CLUSTER_NODE_KIND=kwok for fake nodes (no container runs, NetworkPolicies are not enforced)"
+}
+
 # What the kernel and the machine must offer; each missing piece is named.
 check_real_host() {
   local b
-  [[ $(id -u) -eq 0 ]] || die "CLUSTER_NODE_KIND=real needs root (containers, bridges, iptables)"
+  need_root_for_real_nodes
   for b in containerd containerd-shim-runc-v2 runc ctr iptables iptables-save iptables-restore ipset conntrack ip; do
     command -v "$b" >/dev/null || die "$b not found: run 'bash scripts/cluster.sh build' with CLUSTER_NODE_KIND=real"
   done

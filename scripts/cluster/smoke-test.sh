@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Smoke test of the local control plane started by `bash scripts/cluster.sh up`.
-# Creates a namespace with the kinds of objects the program deploys, checks that
-# the controllers and KWOK act on them, checks RBAC for the developer and QA
-# users, then deletes the namespace and waits until it is gone.
+# Smoke test of the local control plane with fake nodes
+# (`CLUSTER_NODE_KIND=kwok bash scripts/cluster.sh up`). Creates a namespace with the
+# kinds of objects the program deploys, checks that the controllers and KWOK act on
+# them, checks RBAC for the developer and QA users, then deletes the namespace and
+# waits until it is gone. Real nodes are proved by tests/e2e/real-pods.spec.ts and
+# tests/e2e/network.spec.ts instead (its placeholder images would not run there).
 #
 #   bash scripts/cluster/smoke-test.sh          (prints 'N passed, N failed')
 set -euo pipefail
@@ -15,6 +17,10 @@ DEV="$CACHE/cluster/developer.kubeconfig"
 QA="$CACHE/cluster/qa.kubeconfig"
 KUBECTL="${KUBECTL:-kubectl}"
 NS="${SMOKE_NAMESPACE:-smoke-$$}"
+if [[ -s "$CACHE/cluster/node-kind" ]] && [[ "$(cut -d' ' -f1 "$CACHE/cluster/node-kind")" != kwok ]]; then
+  echo "smoke-test: the running cluster has $(cut -d' ' -f1 "$CACHE/cluster/node-kind") nodes; this test is for fake ones (CLUSTER_NODE_KIND=kwok bash scripts/cluster.sh up)" >&2
+  exit 2
+fi
 
 k() { "$KUBECTL" --kubeconfig "$ADMIN" "$@"; }
 passed=0 failed=0

@@ -22,24 +22,28 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /** Raised for a failed local step; the message names the step. */
 export class LocalError extends Error {}
 
-/** Runs a command inheriting stderr (progress), returns stdout; throws LocalError naming the step. */
-export function run(step: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): string {
+/**
+ * Runs a command inheriting stderr, returns stdout; throws LocalError naming the step. With
+ * `progress`, the command's stdout is its progress (the build scripts' step lines): it goes to
+ * this process's stderr as it comes, and nothing is returned.
+ */
+export function run(step: string, cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; progress?: boolean } = {}): string {
   const res = spawnSync(cmd, args, {
     cwd: opts.cwd ?? ROOT,
     env: opts.env ?? process.env,
     input: opts.input,
     encoding: "utf8",
-    stdio: ["pipe", "pipe", "inherit"],
+    stdio: ["pipe", opts.progress ? 2 : "pipe", "inherit"],
     maxBuffer: 256 * 1024 * 1024,
   });
   if (res.error) throw new LocalError(`${step}: cannot run ${cmd}: ${res.error.message}`);
-  if (res.status !== 0) throw new LocalError(`${step} failed (exit ${res.status}): ${cmd} ${args.join(" ")}\n${res.stdout.slice(-4000)}`);
-  return res.stdout;
+  if (res.status !== 0) throw new LocalError(`${step} failed (exit ${res.status}): ${cmd} ${args.join(" ")}${opts.progress ? " (its output is above)" : `\n${res.stdout.slice(-4000)}`}`);
+  return res.stdout ?? "";
 }
 
 /** Builds (or reuses) the toolchain and returns the environment that puts it first on PATH. */
 export function toolchainEnv(): NodeJS.ProcessEnv {
-  run("toolchain", "bash", ["scripts/toolchain.sh"]);
+  run("toolchain", "bash", ["scripts/toolchain.sh"], { progress: true });
   const file = run("toolchain", "bash", ["scripts/toolchain.sh", "--print-env-file"]).trim();
   if (!fs.existsSync(file)) throw new LocalError(`toolchain: env file ${file} is missing`);
   const dump = run("toolchain env", "bash", ["-c", `set -a; source "${file}"; env -0`]);
@@ -93,13 +97,13 @@ export function clusterUp(opts: { nodeKind?: "kwok" | "real"; nodes?: number } =
   const env: Record<string, string> = {};
   if (opts.nodeKind !== undefined) env.CLUSTER_NODE_KIND = opts.nodeKind;
   if (opts.nodes !== undefined) env.CLUSTER_NODES = String(opts.nodes);
-  if (!wasUp) run("cluster up", "bash", ["scripts/cluster.sh", "up"], { env: { ...process.env, ...env } });
+  if (!wasUp) run("cluster up", "bash", ["scripts/cluster.sh", "up"], { env: { ...process.env, ...env }, progress: true });
   return !wasUp;
 }
 
 /** Stops the local control plane. */
 export function clusterDown(): void {
-  run("cluster down", "bash", ["scripts/cluster.sh", "down"]);
+  run("cluster down", "bash", ["scripts/cluster.sh", "down"], { progress: true });
 }
 
 /** The API server URL in the admin kubeconfig. */

@@ -57,7 +57,9 @@ describe("end to end on a local control plane", function () {
     // The suite owns the control plane for its run: objects left by a demo or an earlier run
     // would be foreign to its fresh state backend.
     if (clusterIsUp()) clusterDown();
-    startedCluster = clusterUp();
+    // Fake nodes (the fast mode): what this suite proves is decided by the API server (RBAC,
+    // admission, the engine's lifecycle); real-pods.spec.ts and network.spec.ts run real nodes.
+    startedCluster = clusterUp({ nodeKind: "kwok" });
     run("policy deps", "bash", ["scripts/policy-deps.sh"]);
     stacks = new LocalStacks("e2e", toolchain, { fresh: true });
   });
