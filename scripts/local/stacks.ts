@@ -111,6 +111,7 @@ export class LocalStacks {
   /** Creates the stack's required Secrets empty where they are missing (what a local cluster's secret manager would do); returns the names created. */
   createMissingSecrets(stack: string): string[] {
     const names = this.requiredSecrets(stack);
+    if (names.length === 0) return [];
     const namespace = stack; // an app stack's namespace is its name
     const kubectl = (args: string[]) => run(`kubectl ${args[0]}`, "kubectl", args, { env: this.env });
     const existing = new Set(kubectl(["get", "secrets", "-n", namespace, "-o", "name", "--ignore-not-found"]).split("\n").map((l) => l.replace(/^secret\//, "")));
