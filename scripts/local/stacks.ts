@@ -72,8 +72,6 @@ export class LocalStacks {
       PULUMI_CONFIG_PASSPHRASE: "team-environments-local",
       KUBECONFIG: opts.kubeconfig ?? clusterPaths().admin,
       PULUMI_SKIP_UPDATE_CHECK: "true",
-      // `npm test` type-checks the program; the engine only needs to run it.
-      PULUMI_NODEJS_TRANSPILE_ONLY: "true",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
     };
@@ -81,7 +79,7 @@ export class LocalStacks {
 
   /** Writes `env.sh` (the toolchain on PATH, this backend, passphrase and kubeconfig) for running pulumi here by hand; returns its path. */
   writeEnvFile(): string {
-    const keys = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_HOME", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_NODEJS_TRANSPILE_ONLY", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"];
+    const keys = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_HOME", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"];
     const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
     const file = path.join(this.dir, "env.sh");
     fs.writeFileSync(file, keys.filter((k) => this.env[k] !== undefined).map((k) => `export ${k}=${quote(this.env[k]!)}\n`).join(""));
