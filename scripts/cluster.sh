@@ -266,14 +266,14 @@ build_once() {
 cmd_build() {
   local t0=$SECONDS
   [[ "$NODE_KIND" != real ]] || need_root_for_real_nodes
-  build_once "$K8S_BIN" "kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION" "~10 min cold on 2 cores" build_kubernetes
+  build_once "$K8S_BIN" "kube-apiserver, kube-controller-manager, kube-scheduler $K8S_VERSION" "3.5-10 min cold on 2 cores" build_kubernetes
   build_once "$ETCD_BIN" "etcd $ETCD_VERSION" "~1 min" build_etcd
   if [[ "$NODE_KIND" == kwok ]]; then
     build_once "$KWOK_BIN" "kwok $KWOK_VERSION" "~2 min" build_kwok
   else
     install_real_packages
-    build_once "$K8S_NODE_BIN" "kubelet, kube-proxy $K8S_VERSION" "~2 min after the control plane build, ~7 alone" build_kubernetes_node
-    build_once "$COREDNS_BIN" "coredns $COREDNS_VERSION" "~2 min cold" build_coredns
+    build_once "$K8S_NODE_BIN" "kubelet, kube-proxy $K8S_VERSION" "20 s-2 min after the control plane build, ~7 min alone" build_kubernetes_node
+    build_once "$COREDNS_BIN" "coredns $COREDNS_VERSION" "1-2 min cold" build_coredns
     build_once "$NETPOL_BIN" "kube-router's network policy controller $NETPOL_VERSION" "~1 min cold" build_netpol
     step "node images (pause, coredns, the application, postgres)" build_images
   fi

@@ -151,11 +151,11 @@ setup_pulumi() {
   fi
   need_go
   mkdir -p "${dir}/bin"
-  run_step "build pulumi v${PULUMI_VERSION} (~8 min cold on 2 cores)" "${LOG_DIR}/pulumi.log" \
+  run_step "build pulumi v${PULUMI_VERSION} (3-8 min cold on 2 cores)" "${LOG_DIR}/pulumi.log" \
     go_build "${WRAPPERS}/pulumi" "${dir}/bin/pulumi.new" \
     "-s -w -X ${PULUMI_VERSION_PKG}=v${PULUMI_VERSION}" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  run_step "build pulumi-language-nodejs (v${LANGHOST_VERSION} line, ~1.5 min cold)" \
+  run_step "build pulumi-language-nodejs (v${LANGHOST_VERSION} line, 0.5-1.5 min cold)" \
     "${LOG_DIR}/language-nodejs.log" \
     go_build "${WRAPPERS}/language-nodejs" "${dir}/bin/pulumi-language-nodejs.new" \
     "-s -w -X ${PULUMI_VERSION_PKG}=v${LANGHOST_VERSION}" \
@@ -208,7 +208,7 @@ setup_kubernetes() {
   jq -c . "${cmd}/terraform-mapping.json" >"${cmd}/terraform-mapping-embed.json"
 
   mkdir -p "${dir}"
-  run_step "build pulumi-resource-kubernetes v${K8S_PROVIDER_VERSION} (~11 min cold on 2 cores)" \
+  run_step "build pulumi-resource-kubernetes v${K8S_PROVIDER_VERSION} (5-11 min cold on 2 cores)" \
     "${LOG_DIR}/kubernetes.log" \
     go_build "${build}" "${dir}/pulumi-resource-kubernetes.new" \
     "-s -w -X ${K8S_VERSION_PKG}=${K8S_PROVIDER_VERSION}" \
@@ -246,7 +246,7 @@ setup_random() {
   rm -rf "${build}"
   mkdir -p "${build}"
   cp -r "${w}/." "${build}/"
-  run_step "build pulumi-tfgen-random (~3 min cold)" "${LOG_DIR}/random-tfgen.log" \
+  run_step "build pulumi-tfgen-random (1-3 min cold)" "${LOG_DIR}/random-tfgen.log" \
     go_build "${build}" "${build}/pulumi-tfgen-random" "-s -w" ./cmd/pulumi-tfgen-random
   run_step "generate random schema" "${LOG_DIR}/random-schema.log" \
     env VERSION="${RANDOM_VERSION}" "${build}/pulumi-tfgen-random" schema --out "${build}/schema"
