@@ -39,7 +39,7 @@
 #   CLUSTER_NODE_KIND       real or kwok           (default real); down and status
 #                           use the kind the running cluster was started with
 #   CLUSTER_NODES           number of nodes        (default 4 real: staging and production
-#                           ask for 2.6 CPUs each and every real node has this machine's;
+#                           ask for over 2.6 CPUs each, every real node has this machine's;
 #                           3 kwok)
 #   CLUSTER_NODE_CPU / CLUSTER_NODE_MEMORY / CLUSTER_NODE_PODS
 #                           allocatable per fake node (default 8 / 32Gi / 110; a real
@@ -57,7 +57,7 @@
 #                                        JWT authenticator: issuer, audience, claim mapping
 #   $CACHE/cluster/data/                 etcd data (removed by down)
 #   $CACHE/cluster/pids/<name>.pid       one per process
-#   $CACHE/cluster/logs/<name>.log       one per process (truncated by up)
+#   $CACHE/cluster/logs/<name>.log       one per process (up moves the last run's to logs/previous/)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -189,15 +189,19 @@ port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # wait_for SECONDS WHAT NAME CMD...: retry CMD every half second; give up (and
 # show NAME's log) after SECONDS or as soon as NAME's process has exited.
+# wait_for SECONDS WHAT "NAME..." CMD...: until CMD succeeds; fails at once, with its log, when one
+# of the named processes (space-separated) exits.
 wait_for() {
-  local timeout="$1" what="$2" name="$3" deadline; shift 3
+  local timeout="$1" what="$2" names="$3" deadline name; shift 3
   deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
-    if [[ -n "$name" && -z "$(live_pid "$name")" ]]; then
-      show_log "$name"; die "$name exited while waiting for $what (log: $LOGS/$name.log)"
-    fi
+    for name in $names; do
+      if [[ -z "$(live_pid "$name")" ]]; then
+        show_log "$name"; die "$name exited while waiting for $what (log: $LOGS/$name.log)"
+      fi
+    done
     if ((SECONDS >= deadline)); then
-      [[ -n "$name" ]] && show_log "$name"
+      for name in $names; do show_log "$name"; done
       die "timed out after ${timeout}s waiting for $what"
     fi
     sleep 0.5
@@ -643,6 +647,9 @@ cmd_up() {
   # (a leftover data dir means an earlier run crashed or was killed).
   rm -rf "$DATA" "$HOSTPATH_PV_DIR"
   mkdir -p "$PIDS" "$LOGS" "$DATA"
+  # The last run's logs stay readable (a failed up is often followed by another).
+  rm -rf "$LOGS/previous" && mkdir -p "$LOGS/previous"
+  find "$LOGS" -maxdepth 1 -name '*.log' -exec mv -t "$LOGS/previous" {} +
   rm -f "$PIDS"/*.pid
   step "certificates and kubeconfigs" make_pki
   echo "$NODE_KIND $NODES" >"$NODE_KIND_FILE"

@@ -37,6 +37,9 @@ node_ip() { echo "10.244.$1.1"; }
 node_subnet() { echo "10.244.$1.0/24"; }
 node_bridge() { echo "tenode$1"; }
 node_socket() { echo "$RUN_DIR/node-$1/containerd.sock"; }
+# Where every kubelet serves device-plugin registration, whatever its --root-dir (kubelet's pluginapi.KubeletSocket).
+DEVICE_PLUGIN_SOCKET=/var/lib/kubelet/device-plugins/kubelet.sock
+
 node_ctr() { local i="$1"; shift; ctr --address "$(node_socket "$i")" -n k8s.io "$@"; }
 
 # --------------------------------------------------------------- checks ----
@@ -480,15 +483,24 @@ YAML
 
 # ------------------------------------------------------------ up / down ----
 start_real_nodes() {
-  local i
+  local i kubelets=()
   # What a run that ended without `down` left (its chains would pass for this run's).
   remove_node_rules
   remove_netpol_sets
   enable_forwarding
   for ((i = 0; i < NODES; i++)); do start_containerd "$i"; done
   step "images into $NODES containerd stores" import_images
-  for ((i = 0; i < NODES; i++)); do start_kubelet "$i"; done
-  wait_for 120 "$NODES Ready nodes" kubelet-0 real_nodes_ready
+  # One after another: every kubelet binds the same device-plugin socket (a fixed path, not under
+  # --root-dir), removing the file first; started together, two of them race and one exits with
+  # "bind: address already in use" (seen about one up in six with 4 nodes). Once a kubelet has bound
+  # it, the next may take the path: the earlier one keeps its listener, which nothing here uses.
+  for ((i = 0; i < NODES; i++)); do
+    rm -f "$DEVICE_PLUGIN_SOCKET"
+    start_kubelet "$i"
+    wait_for 30 "kubelet-$i's device-plugin socket" "kubelet-$i" test -S "$DEVICE_PLUGIN_SOCKET"
+  done
+  for ((i = 0; i < NODES; i++)); do kubelets+=("kubelet-$i"); done
+  wait_for 120 "$NODES Ready nodes" "${kubelets[*]}" real_nodes_ready
   start_kube_proxy
   start_netpol
   start_volume_permissions
