@@ -6,7 +6,8 @@
  *
  * Each Pulumi run is broken down by phase from the engine's event log (bench/phases.ts), and the
  * engine's fixed cost is set against its floor: `pulumi preview` of the unchanged stack against a
- * bare `pulumi version`. On fake nodes (KWOK) by default: both sides wait for the same decreed
+ * bare `pulumi version`, and the policy pack's cost is the same preview with `--policy-pack policy`
+ * against it. On fake nodes (KWOK) by default: both sides wait for the same decreed
  * Readiness, so the ratio is the engine's own cost. `BENCH_NODE_KIND=real` runs the same on real
  * nodes with the local images, where both sides also wait for containers to start.
  */
@@ -78,7 +79,7 @@ async function main() {
   const kubectl = (args: string[], input?: string) => run(`kubectl ${args[0]}`, "kubectl", args, { env, input });
   const results = { pulumiUp: [] as number[], kubectlUp: [] as number[], pulumiDestroy: [] as number[], kubectlDestroy: [] as number[] };
   const phases = { up: [] as Breakdown[], destroy: [] as Breakdown[] };
-  const fixed = { preview: [] as number[], version: [] as number[] };
+  const fixed = { preview: [] as number[], previewWithPack: [] as number[], version: [] as number[] };
   const eventLog = path.join(stacks.dir, "events.jsonl");
   const pulumi = async (args: string[], into: Breakdown[]): Promise<number> => {
     const r = await timedWithEvents("pulumi", [...args, "--non-interactive"], { cwd: stacks.project, env: stacks.env, eventLog });
@@ -92,6 +93,8 @@ async function main() {
       stacks.ensureStack(stack, kind === "real" ? localImages("v1") : { imageTag: "9b1d3c7" });
       results.pulumiUp.push(await pulumi(["up", "--stack", stack, "--yes", "--skip-preview"], phases.up));
       fixed.preview.push(seconds(() => stacks.pulumi(["preview", "--stack", stack])));
+      const packConfig = stacks.policyConfig(stack);
+      fixed.previewWithPack.push(seconds(() => stacks.pulumi(["preview", "--stack", stack, "--policy-pack", "policy", "--policy-pack-config", packConfig])));
       fixed.version.push(seconds(() => run("pulumi version", "pulumi", ["version"], { env: stacks.env })));
       const manifests = render(stacks.exportTo(stack), stack, copy);
       fs.writeFileSync(path.join(stacks.dir, `${copy}.yaml`), manifests);
@@ -126,6 +129,10 @@ async function main() {
   console.log(
     `engine fixed cost: pulumi preview of the unchanged stack ${median(fixed.preview).toFixed(1)} s, ` +
       `bare pulumi version ${median(fixed.version).toFixed(2)} s, ratio ${(median(fixed.preview) / median(fixed.version)).toFixed(1)}`,
+  );
+  console.log(
+    `policy pack: pulumi preview of the unchanged stack with --policy-pack ${median(fixed.previewWithPack).toFixed(1)} s, ` +
+      `${(median(fixed.previewWithPack) - median(fixed.preview)).toFixed(1)} s more than without`,
   );
   process.exit(0);
 }
