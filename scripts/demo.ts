@@ -46,8 +46,17 @@ async function main() {
     else if (preview) config = { imageTag: "9b1d3c7" };
     if (!target.local) config.kubeContext = target.context;
     stacks.ensureStack(stack, config);
-    const created = stacks.createMissingSecrets(stack);
-    if (created.length > 0) process.stderr.write(`created empty Secrets ${created.join(", ")} in ${stack} (on a real cluster a secret manager writes them)\n`);
+    // Locally, the empty Secrets a secret manager would write. Never on a real cluster: there they
+    // are the secret manager's (an empty one would pre-empt it, and pods would start without their env).
+    if (target.local) {
+      const created = stacks.createMissingSecrets(stack);
+      if (created.length > 0) process.stderr.write(`created empty Secrets ${created.join(", ")} in ${stack} (on a real cluster a secret manager writes them)\n`);
+    } else {
+      const missing = stacks.missingSecrets(stack);
+      if (missing.length > 0) {
+        throw new LocalError(`--cluster current: ${stack} needs the Secrets ${missing.join(", ")} in namespace ${stack} before it deploys (your secret manager writes them; its pods wait for them)`);
+      }
+    }
     // --refresh: the state may predate a restarted (empty) control plane.
     stacks.up(stack, ["--refresh"]);
   }

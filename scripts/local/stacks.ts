@@ -106,15 +106,19 @@ export class LocalStacks {
     return requiredSecrets(stack, path.join(this.project, `Pulumi.${stack}.yaml`));
   }
 
-  /** Creates the stack's required Secrets empty where they are missing (what a local cluster's secret manager would do); returns the names created. */
-  createMissingSecrets(stack: string): string[] {
+  /** The stack's required Secrets that its namespace (an app stack's namespace is its name) lacks. */
+  missingSecrets(stack: string): string[] {
     const names = this.requiredSecrets(stack);
     if (names.length === 0) return [];
-    const namespace = stack; // an app stack's namespace is its name
-    const kubectl = (args: string[]) => run(`kubectl ${args[0]}`, "kubectl", args, { env: this.env });
-    const existing = new Set(kubectl(["get", "secrets", "-n", namespace, "-o", "name", "--ignore-not-found"]).split("\n").map((l) => l.replace(/^secret\//, "")));
-    const missing = names.filter((n) => !existing.has(n));
-    for (const name of missing) kubectl(["create", "secret", "generic", name, "-n", namespace]);
+    const out = run("kubectl get secrets", "kubectl", ["get", "secrets", "-n", stack, "-o", "name", "--ignore-not-found"], { env: this.env });
+    const existing = new Set(out.split("\n").map((l) => l.replace(/^secret\//, "")));
+    return names.filter((n) => !existing.has(n));
+  }
+
+  /** Creates the stack's missing required Secrets, empty (what a local cluster's secret manager would do); returns their names. */
+  createMissingSecrets(stack: string): string[] {
+    const missing = this.missingSecrets(stack);
+    for (const name of missing) run("kubectl create secret", "kubectl", ["create", "secret", "generic", name, "-n", stack], { env: this.env });
     return missing;
   }
 

@@ -1,4 +1,8 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { DATA_REFRESH_SECRET } from "../../policy/conventions";
+import { ROOT } from "../../scripts/local/env";
 import { DataRefresh, DataRefreshArgs } from "../../components/data-refresh";
 import { DataRefreshSettings } from "../../config/settings";
 import { construct, created } from "../support/component";
@@ -41,6 +45,15 @@ describe("DataRefresh", () => {
     assert.strictEqual(container.securityContext.readOnlyRootFilesystem, true);
     assert.strictEqual(pod.spec.securityContext.runAsNonRoot, true);
     assert.strictEqual(pod.spec.automountServiceAccountToken, false);
+  });
+
+  it("loads its env from the Secret the tools image reads (images/app/cmd/tools SecretName)", async () => {
+    const { resources } = await construct(() => new DataRefresh("staging-data-refresh", ARGS));
+    const cron = created(resources, "kubernetes:batch/v1:CronJob", "staging-data-refresh-cronjob");
+    const [container] = cron.inputs.spec.jobTemplate.spec.template.spec.containers;
+    assert.deepStrictEqual(container.envFrom, [{ secretRef: { name: DATA_REFRESH_SECRET, optional: false } }]);
+    const tools = fs.readFileSync(path.join(ROOT, "images", "app", "cmd", "tools", "main.go"), "utf8");
+    assert.match(tools, new RegExp(`const SecretName = "${DATA_REFRESH_SECRET}"`), "the Go tool names the same Secret");
   });
 
   it("registers the CronJob's name as its output", async () => {
