@@ -189,6 +189,16 @@ port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # wait_for SECONDS WHAT NAME CMD...: retry CMD every half second; give up (and
 # show NAME's log) after SECONDS or as soon as NAME's process has exited.
+# Whether the process started as NAME is gone. Not live_pid: just after `start` the pid is still
+# setsid's on its way to exec the binary, which live_pid's executable check does not accept.
+process_gone() {
+  local f pid
+  f="$(pid_file "$1")"
+  [[ -s "$f" ]] || return 0
+  pid="$(<"$f")"
+  ! kill -0 "$pid" 2>/dev/null
+}
+
 # wait_for SECONDS WHAT "NAME..." CMD...: until CMD succeeds; fails at once, with its log, when one
 # of the named processes (space-separated) exits.
 wait_for() {
@@ -196,7 +206,7 @@ wait_for() {
   deadline=$((SECONDS + timeout))
   until "$@" >/dev/null 2>&1; do
     for name in $names; do
-      if [[ -z "$(live_pid "$name")" ]]; then
+      if process_gone "$name"; then
         show_log "$name"; die "$name exited while waiting for $what (log: $LOGS/$name.log)"
       fi
     done
