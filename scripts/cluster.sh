@@ -187,8 +187,6 @@ live_pid() {
 # True when something accepts TCP connections on 127.0.0.1:PORT.
 port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
-# wait_for SECONDS WHAT NAME CMD...: retry CMD every half second; give up (and
-# show NAME's log) after SECONDS or as soon as NAME's process has exited.
 # Whether the process started as NAME is gone. Not live_pid: just after `start` the pid is still
 # setsid's on its way to exec the binary, which live_pid's executable check does not accept.
 process_gone() {
@@ -199,8 +197,9 @@ process_gone() {
   ! kill -0 "$pid" 2>/dev/null
 }
 
-# wait_for SECONDS WHAT "NAME..." CMD...: until CMD succeeds; fails at once, with its log, when one
-# of the named processes (space-separated) exits.
+# wait_for SECONDS WHAT "NAME..." CMD...: retry CMD every half second until it succeeds; give up
+# (with the named processes' logs) after SECONDS, or at once, with its log, when one of the named
+# processes (space-separated; may be none) has exited.
 wait_for() {
   local timeout="$1" what="$2" names="$3" deadline name; shift 3
   deadline=$((SECONDS + timeout))
