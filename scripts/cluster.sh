@@ -171,13 +171,20 @@ pid_file() { echo "$PIDS/$1.pid"; }
 
 # The pid recorded for NAME if that process is alive and still runs our binary
 # (guards against a recycled pid); empty otherwise.
-live_pid() {
-  local name="$1" f pid exe
-  f="$(pid_file "$name")"
+# The pid `start` recorded for NAME, if it is a running process (of whatever executable).
+recorded_pid() {
+  local f pid
+  f="$(pid_file "$1")"
   [[ -s "$f" ]] || return 0
   pid="$(<"$f")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  kill -0 "$pid" 2>/dev/null || return 0
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  return 0
+}
+
+live_pid() {
+  local name="$1" pid exe
+  pid="$(recorded_pid "$name")"
+  [[ -n "$pid" ]] || return 0
   exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
   exe="${exe% (deleted)}"
   [[ "$exe" == "$(readlink -f "$(bin_of "$name")")" ]] || return 0
@@ -189,13 +196,7 @@ port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
 # Whether the process started as NAME is gone. Not live_pid: just after `start` the pid is still
 # setsid's on its way to exec the binary, which live_pid's executable check does not accept.
-process_gone() {
-  local f pid
-  f="$(pid_file "$1")"
-  [[ -s "$f" ]] || return 0
-  pid="$(<"$f")"
-  ! kill -0 "$pid" 2>/dev/null
-}
+process_gone() { [[ -z "$(recorded_pid "$1")" ]]; }
 
 # wait_for SECONDS WHAT "NAME..." CMD...: retry CMD every half second until it succeeds; give up
 # (with the named processes' logs) after SECONDS, or at once, with its log, when one of the named

@@ -17,8 +17,10 @@ DEV="$CACHE/cluster/developer.kubeconfig"
 QA="$CACHE/cluster/qa.kubeconfig"
 KUBECTL="${KUBECTL:-kubectl}"
 NS="${SMOKE_NAMESPACE:-smoke-$$}"
-if [[ -s "$CACHE/cluster/node-kind" ]] && [[ "$(cut -d' ' -f1 "$CACHE/cluster/node-kind")" != kwok ]]; then
-  echo "smoke-test: the running cluster has $(cut -d' ' -f1 "$CACHE/cluster/node-kind") nodes; this test is for fake ones (CLUSTER_NODE_KIND=kwok bash scripts/cluster.sh up)" >&2
+NODE_KIND=kwok
+[[ ! -s "$CACHE/cluster/node-kind" ]] || read -r NODE_KIND _ <"$CACHE/cluster/node-kind"
+if [[ "$NODE_KIND" != kwok ]]; then
+  echo "smoke-test: the running cluster has $NODE_KIND nodes; this test is for fake ones (CLUSTER_NODE_KIND=kwok bash scripts/cluster.sh up)" >&2
   exit 2
 fi
 

@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { KIND_PROFILES } from "../../base/profiles";
-import { APP_KINDS, AppKind, FEATURE_STACK_PREFIX, serviceSecretName, SERVICES } from "../../policy/conventions";
+import { kindOfStack } from "../../config/environment";
+import { serviceSecretName, SERVICES } from "../../policy/conventions";
 import { cacheDir, clusterPaths, LocalError, ROOT, run } from "./env";
 
 /** Which policy-config file applies to a stack. */
@@ -199,8 +200,8 @@ export class LocalStacks {
  * cluster a secret manager writes them before the first deploy.
  */
 export function requiredSecrets(stack: string, stackFile: string): string[] {
-  const kind = stack.startsWith(FEATURE_STACK_PREFIX) ? "feature" : stack;
-  if (!(APP_KINDS as readonly string[]).includes(kind) || KIND_PROFILES[kind as AppKind].optionalSecrets) return [];
+  const kind = kindOfStack(stack);
+  if (kind === undefined || kind === "cluster" || KIND_PROFILES[kind].optionalSecrets) return [];
   const doc = fs.existsSync(stackFile) ? (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) : {};
   const refs = (doc.config?.["team-environments:secretRefs"] ?? {}) as Record<string, string>;
   return SERVICES.map((s) => serviceSecretName(s.name, refs));
