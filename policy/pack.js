@@ -1,0 +1,16 @@
+// The policy pack's entry (package.json "main"); the pack itself is index.ts.
+//
+// `pulumi preview/up --policy-pack policy` starts the pack with @pulumi/pulumi's run-policy-pack,
+// which registers ts-node with `typeCheck: true` for every .ts file, whatever tsconfig.json or the
+// environment say: type-checking the pack took ~1.7 s of every preview and up on 2 cores. The
+// program loads through sucrase without a type check (Pulumi.yaml `nodeargs`); the pack does the
+// same here. ts-node's hook delegates to the loader it found, so `.ts` first gets Node's plain
+// loader back (read the file, compile it as JavaScript), and sucrase's own register wraps that:
+// ts-node never sees a .ts file. Types are checked where they belong: `npm test` runs tsc over
+// policy/ (tests/policy/pack-loader.spec.ts proves ts-node compiles nothing here).
+"use strict";
+const fs = require("fs");
+
+require.extensions[".ts"] = (module, filename) => module._compile(fs.readFileSync(filename, "utf8"), filename);
+require("sucrase/register/ts");
+require("./index.ts");
