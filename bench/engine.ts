@@ -1,0 +1,75 @@
+/**
+ * The engine's fixed cost against its floor, without a cluster: `pulumi preview` of this project
+ * with an empty program (this Pulumi.yaml and its runtime options, this node_modules, so the
+ * same language host, loader and plugin discovery; no resources) against a bare `pulumi version`,
+ * and the same empty program importing the SDKs the real one imports (what loading them costs
+ * before the first resource). Alternating rounds, medians. `npm run bench:e2e` shows the whole
+ * preview of a real stack.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse, stringify } from "yaml";
+import { cacheDir, ROOT, run, toolchainEnv } from "../scripts/local/env";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const STACK = "bench";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function seconds(fn: () => unknown): number {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** The SDKs the program imports (index.ts and components/). */
+const SDKS = ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/github"];
+
+/** A copy of this project whose program (`program`) registers nothing, with its own file backend. */
+function emptyProject(toolchain: NodeJS.ProcessEnv, name: string, program: string): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = path.join(cacheDir(), "workspaces", `bench-engine-${name}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const project = path.join(dir, "project");
+  fs.mkdirSync(path.join(dir, "state"), { recursive: true });
+  fs.mkdirSync(project);
+  const pulumiYaml = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+  // The project's name and runtime (language host options, loader); not its stack config.
+  fs.writeFileSync(path.join(project, "Pulumi.yaml"), stringify({ name: pulumiYaml.name, runtime: pulumiYaml.runtime }));
+  fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "bench-engine", private: true, main: "index.ts" }));
+  fs.writeFileSync(path.join(project, "index.ts"), `// Registers nothing.\n${program}export {};\n`);
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+  const env = {
+    ...toolchain,
+    PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+    PULUMI_HOME: path.join(dir, "pulumi-home"),
+    // A throwaway local backend: the passphrase protects nothing.
+    PULUMI_CONFIG_PASSPHRASE: "bench",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  run("pulumi stack init", "pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: project, env });
+  return { dir: project, env };
+}
+
+/** Runs the engine benchmark (builds the toolchain first if it is not cached) and returns its report lines. */
+export function benchEngine(): string[] {
+  const toolchain = toolchainEnv();
+  const empty = emptyProject(toolchain, "empty", "");
+  const imports = emptyProject(toolchain, "imports", SDKS.map((m) => `import "${m}";\n`).join(""));
+  const preview = (p: { dir: string; env: NodeJS.ProcessEnv }) => () =>
+    run("pulumi preview (empty program)", "pulumi", ["preview", "--stack", STACK, "--non-interactive"], { cwd: p.dir, env: p.env });
+  const version = () => run("pulumi version", "pulumi", ["version"], { cwd: empty.dir, env: empty.env });
+  preview(empty)(); // warm-up: page cache, plugin discovery
+  const times = { empty: [] as number[], imports: [] as number[], version: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    times.empty.push(seconds(preview(empty)));
+    times.imports.push(seconds(preview(imports)));
+    times.version.push(seconds(version));
+  }
+  const [e, i, v] = [median(times.empty), median(times.imports), median(times.version)];
+  return [
+    `engine fixed cost, median of ${ROUNDS}: empty pulumi preview of this project ${e.toFixed(2)} s, ` +
+      `bare pulumi version ${v.toFixed(2)} s (the floor), ratio ${(e / v).toFixed(1)}`,
+    `  the same empty program importing ${SDKS.join(", ")}: ${i.toFixed(2)} s (${(i - e).toFixed(2)} s for the imports)`,
+  ];
+}
