@@ -11,21 +11,24 @@
  *   app.ts         app stacks (feature, qa, staging, production)
  *   cluster.ts     the cluster stack
  *   settings.ts    the settings types the components take
+ *   files.ts       a stack's config from Pulumi.yaml + Pulumi.<stack>.yaml, for code outside the engine
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EnvironmentKind, LOCKED_ENVIRONMENTS } from "../policy/conventions";
 import { readApp } from "./app";
 import { readCluster } from "./cluster";
 import { readCommon } from "./common";
+import { configFromFiles, ownKeys } from "./files";
 import { readKind } from "./environment";
 import { inScope, keySpec, KEYS, parityDeltaKeys } from "./keys";
-import { CONFIG_NAMESPACE, ConfigError, Reader } from "./reader";
+import { ConfigError, Reader } from "./reader";
 import { Settings } from "./settings";
 
 export * from "./settings";
 export { environmentHost, kindOfStack, MAX_ENVIRONMENT_NAME } from "./environment";
 export { KEYS, parityDeltaKeys, parityEqualKeys } from "./keys";
 export { CONFIG_NAMESPACE, ConfigError } from "./reader";
+export { configFromFiles } from "./files";
 
 /**
  * Validates a raw config map (keys without the `team-environments:` prefix, values as Pulumi
@@ -66,12 +69,12 @@ function checkKeys(r: Reader, kind: EnvironmentKind): void {
 
 /** Reads this stack's config and returns validated settings (see `parseSettings`). */
 export function loadSettings(): Settings {
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  const raw: Record<string, string> = {};
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
-  }
-  return parseSettings(pulumi.getStack(), raw);
+  return parseSettings(pulumi.getStack(), ownKeys(pulumi.runtime.allConfig()));
+}
+
+/** A stack's validated settings from the project's files (Pulumi.yaml, Pulumi.<stack>.yaml in `projectDir`), without the engine. */
+export function settingsFromFiles(projectDir: string, stack: string): Settings {
+  return parseSettings(stack, ownKeys(configFromFiles(projectDir, stack)));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -50,11 +50,15 @@ async function main() {
     // are the secret manager's (an empty one would pre-empt it, and pods would start without their env).
     if (target.local) {
       const created = stacks.createMissingSecrets(stack);
-      if (created.length > 0) process.stderr.write(`created empty Secrets ${created.join(", ")} in ${stack} (on a real cluster a secret manager writes them)\n`);
+      if (created.names.length > 0) {
+        process.stderr.write(`created empty Secrets ${created.names.join(", ")} in ${created.namespace} (on a real cluster a secret manager writes them)\n`);
+      }
     } else {
       const missing = stacks.missingSecrets(stack);
-      if (missing.length > 0) {
-        throw new LocalError(`--cluster current: ${stack} needs the Secrets ${missing.join(", ")} in namespace ${stack} before it deploys (your secret manager writes them; its pods wait for them)`);
+      if (missing.names.length > 0) {
+        throw new LocalError(
+          `--cluster current: ${stack} needs the Secrets ${missing.names.join(", ")} in namespace ${missing.namespace} before it deploys (your secret manager writes them; its pods wait for them)`,
+        );
       }
     }
     // --refresh: the state may predate a restarted (empty) control plane.

@@ -1,6 +1,9 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { parse, stringify } from "yaml";
 import { ROOT } from "../scripts/local/env";
 import { requiredSecrets } from "../scripts/local/stacks";
 import { LABEL } from "../policy/conventions";
@@ -319,13 +322,31 @@ describe("stacks", function () {
     });
 
     it("needs exactly the Secrets the local scripts create before a deploy (scripts/local/stacks.ts requiredSecrets)", async () => {
-      for (const name of ["qa", "staging", "production", "feature-pr-142"]) {
-        const run = await stack(name);
-        const waitedFor = new Set<string>();
-        for (const d of ofType(run, T.deployment)) {
-          for (const from of container(d).envFrom ?? []) if (from.secretRef && from.secretRef.optional !== true) waitedFor.add(from.secretRef.name);
+      // The project's files in a scratch copy: a preview's file (it has none committed) and a stack
+      // named freely whose kind comes from environmentKind (staging's config under another name).
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "required-secrets-"));
+      try {
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        for (const name of ["qa", "staging", "production"]) fs.copyFileSync(path.join(ROOT, `Pulumi.${name}.yaml`), path.join(dir, `Pulumi.${name}.yaml`));
+        const preview = { imageTag: "9b1d3c7" };
+        fs.writeFileSync(path.join(dir, "Pulumi.feature-pr-142.yaml"), stringify({ config: { "team-environments:imageTag": preview.imageTag } }));
+        const stagingConfig = parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")).config;
+        const uat = { ...stagingConfig, "team-environments:environmentKind": "staging" };
+        fs.writeFileSync(path.join(dir, "Pulumi.uat.yaml"), stringify({ config: uat }));
+        const cases: [string, Record<string, unknown>][] = [["qa", {}], ["staging", {}], ["production", {}], ["feature-pr-142", preview], ["uat", uat]];
+        for (const [name, overrides] of cases) {
+          const run = name === "uat" ? await runProgram(name, overrides) : await stack(name);
+          const waitedFor = new Set<string>();
+          for (const d of ofType(run, T.deployment)) {
+            for (const from of container(d).envFrom ?? []) if (from.secretRef && from.secretRef.optional !== true) waitedFor.add(from.secretRef.name);
+          }
+          const required = requiredSecrets(dir, name);
+          assert.deepStrictEqual([...required.names].sort(), [...waitedFor].sort(), name);
+          assert.strictEqual(required.namespace, ofType(run, T.deployment)[0].inputs.metadata.namespace, name);
         }
-        assert.deepStrictEqual(requiredSecrets(name, path.join(ROOT, `Pulumi.${name}.yaml`)).sort(), [...waitedFor].sort(), name);
+        assert.ok(requiredSecrets(dir, "uat").names.length > 0, "a staging stack under another name needs its Secrets too");
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     });
 

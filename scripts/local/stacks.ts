@@ -6,9 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { KIND_PROFILES } from "../../base/profiles";
-import { kindOfStack } from "../../config/environment";
-import { serviceSecretName, SERVICES } from "../../policy/conventions";
+import { settingsFromFiles } from "../../config";
 import { cacheDir, clusterPaths, LocalError, ROOT, run } from "./env";
 
 /** Which policy-config file applies to a stack. */
@@ -103,23 +101,23 @@ export class LocalStacks {
   }
 
   /** {@link requiredSecrets} of a stack of this workspace. */
-  requiredSecrets(stack: string): string[] {
-    return requiredSecrets(stack, path.join(this.project, `Pulumi.${stack}.yaml`));
+  requiredSecrets(stack: string): { namespace: string; names: string[] } {
+    return requiredSecrets(this.project, stack);
   }
 
-  /** The stack's required Secrets that its namespace (an app stack's namespace is its name) lacks. */
-  missingSecrets(stack: string): string[] {
-    const names = this.requiredSecrets(stack);
-    if (names.length === 0) return [];
-    const out = run("kubectl get secrets", "kubectl", ["get", "secrets", "-n", stack, "-o", "name", "--ignore-not-found"], { env: this.env });
+  /** The stack's required Secrets that its namespace lacks. */
+  missingSecrets(stack: string): { namespace: string; names: string[] } {
+    const { namespace, names } = this.requiredSecrets(stack);
+    if (names.length === 0) return { namespace, names };
+    const out = run("kubectl get secrets", "kubectl", ["get", "secrets", "-n", namespace, "-o", "name", "--ignore-not-found"], { env: this.env });
     const existing = new Set(out.split("\n").map((l) => l.replace(/^secret\//, "")));
-    return names.filter((n) => !existing.has(n));
+    return { namespace, names: names.filter((n) => !existing.has(n)) };
   }
 
-  /** Creates the stack's missing required Secrets, empty (what a local cluster's secret manager would do); returns their names. */
-  createMissingSecrets(stack: string): string[] {
+  /** Creates the stack's missing required Secrets, empty (what a local cluster's secret manager would do); returns them. */
+  createMissingSecrets(stack: string): { namespace: string; names: string[] } {
     const missing = this.missingSecrets(stack);
-    for (const name of missing) run("kubectl create secret", "kubectl", ["create", "secret", "generic", name, "-n", stack], { env: this.env });
+    for (const name of missing.names) run("kubectl create secret", "kubectl", ["create", "secret", "generic", name, "-n", missing.namespace], { env: this.env });
     return missing;
   }
 
@@ -195,16 +193,15 @@ export class LocalStacks {
 }
 
 /**
- * The Secrets a stack's services take their env from and wait for (qa, staging, production; a
- * preview's are optional): the `secretRefs` of its stack file, else `<service>-secrets`. On a real
- * cluster a secret manager writes them before the first deploy.
+ * The Secrets a stack's services take their env from and wait for (qa, staging, production and
+ * any stack of those kinds; a preview's are optional), from the stack's settings as the program
+ * reads them (config/files.ts: `secretRefs`, `environmentKind`, …). On a real cluster a secret
+ * manager writes them before the first deploy.
  */
-export function requiredSecrets(stack: string, stackFile: string): string[] {
-  const kind = kindOfStack(stack);
-  if (kind === undefined || kind === "cluster" || KIND_PROFILES[kind].optionalSecrets) return [];
-  const doc = fs.existsSync(stackFile) ? (parse(fs.readFileSync(stackFile, "utf8")) ?? {}) : {};
-  const refs = (doc.config?.["team-environments:secretRefs"] ?? {}) as Record<string, string>;
-  return SERVICES.map((s) => serviceSecretName(s.name, refs));
+export function requiredSecrets(projectDir: string, stack: string): { namespace: string; names: string[] } {
+  const settings = settingsFromFiles(projectDir, stack);
+  if (settings.kind === "cluster") return { namespace: "", names: [] };
+  return { namespace: settings.app.namespace, names: settings.app.optionalSecrets ? [] : settings.app.services.map((s) => s.secretRef) };
 }
 
 /** Whether an export file holds more than the stack resource itself. */
