@@ -98,6 +98,9 @@ func runProbe(args []string, stderr io.Writer) (string, error) {
 	if err := fs.Parse(args); err != nil {
 		return "", fmt.Errorf("probe: %w", err)
 	}
+	if err := checkDurations("probe", []durationFlag{{"timeout", *timeout, true}}); err != nil {
+		return "", err
+	}
 	if fs.NArg() == 0 {
 		return "", fmt.Errorf("probe: no target; %s", usage)
 	}
@@ -112,6 +115,27 @@ func runProbe(args []string, stderr io.Writer) (string, error) {
 	return "probe:\n" + strings.Join(lines, "\n"), nil
 }
 
+// durationFlag is a duration flag's name and value, and whether zero is refused too.
+type durationFlag struct {
+	name     string
+	value    time.Duration
+	positive bool
+}
+
+// checkDurations names the first flag whose value is out of range: negative, or zero where positive is needed.
+func checkDurations(command string, flags []durationFlag) error {
+	for _, d := range flags {
+		if d.value < 0 || (d.positive && d.value == 0) {
+			want := "a duration of zero or more"
+			if d.positive {
+				want = "a positive duration"
+			}
+			return fmt.Errorf("%s: --%s=%s: expected %s", command, d.name, d.value, want)
+		}
+	}
+	return nil
+}
+
 func runWatch(args []string, stdout, stderr io.Writer) (string, error) {
 	fs := flag.NewFlagSet("watch-http", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -124,18 +148,8 @@ func runWatch(args []string, stdout, stderr io.Writer) (string, error) {
 	if err := fs.Parse(args); err != nil {
 		return "", fmt.Errorf("watch-http: %w", err)
 	}
-	for _, d := range []struct {
-		flag     string
-		value    time.Duration
-		positive bool
-	}{{"report", o.Report, true}, {"timeout", o.Timeout, true}, {"pause", o.Pause, false}, {"duration", o.Duration, false}} {
-		if d.value < 0 || (d.positive && d.value == 0) {
-			want := "a duration of zero or more"
-			if d.positive {
-				want = "a positive duration"
-			}
-			return "", fmt.Errorf("watch-http: --%s=%s: expected %s", d.flag, d.value, want)
-		}
+	if err := checkDurations("watch-http", []durationFlag{{"report", o.Report, true}, {"timeout", o.Timeout, true}, {"pause", o.Pause, false}, {"duration", o.Duration, false}}); err != nil {
+		return "", err
 	}
 	if fs.NArg() == 0 {
 		return "", fmt.Errorf("watch-http: no URL; %s", usage)

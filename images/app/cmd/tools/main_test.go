@@ -30,11 +30,14 @@ func TestRedactHidesThePassword(t *testing.T) {
 	}
 }
 
-func TestWatchHTTPRefusesBadArgumentsInOneLine(t *testing.T) {
+func TestWatchHTTPAndProbeRefuseBadArgumentsInOneLine(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
+		{[]string{"probe"}, "probe: no target"},
+		{[]string{"probe", "--timeout=0s", "127.0.0.1:9"}, "probe: --timeout=0s: expected a positive duration"},
+		{[]string{"probe", "--timeout=-2s", "127.0.0.1:9"}, "probe: --timeout=-2s: expected a positive duration"},
 		{[]string{"watch-http"}, "watch-http: no URL"},
 		{[]string{"watch-http", "--report=0s", "http://x"}, "watch-http: --report=0s: expected a positive duration"},
 		{[]string{"watch-http", "--timeout=0s", "http://x"}, "watch-http: --timeout=0s: expected a positive duration"},
