@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { cacheDir, ROOT, run, toolchainEnv } from "../scripts/local/env";
+import { cacheDir, pulumiHome, ROOT, run, toolchainEnv } from "../scripts/local/env";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STACK = "bench";
@@ -41,7 +41,7 @@ function emptyProject(toolchain: NodeJS.ProcessEnv, name: string, program: strin
   const env = {
     ...toolchain,
     PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-    PULUMI_HOME: path.join(dir, "pulumi-home"),
+    PULUMI_HOME: pulumiHome(path.join(dir, "pulumi-home"), toolchain),
     // A throwaway local backend: the passphrase protects nothing.
     PULUMI_CONFIG_PASSPHRASE: "bench",
     PULUMI_SKIP_UPDATE_CHECK: "true",

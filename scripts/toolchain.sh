@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Offline Pulumi toolchain for team-environments.
 #
-# Provides, without get.pulumi.com or `pulumi plugin install`:
+# Provides, without get.pulumi.com or a plugin download:
 #   - pulumi (CLI) and pulumi-language-nodejs beside it,
-#   - pulumi-resource-kubernetes and pulumi-resource-random,
+#   - pulumi-resource-kubernetes and pulumi-resource-random, installed as
+#     Pulumi plugins (`pulumi plugin install --file`) in $PULUMI_HOME/plugins,
 #   - a Node.js 22 runtime when the machine's node is older.
 # Everything is built from Go modules (via the wrapper modules in
 # scripts/toolchain/<tool>/) or unpacked from the npm registry, and cached by
@@ -12,8 +13,10 @@
 # A second run with everything cached only checks stamps (about a second).
 #
 # Output contract: on success ${CACHE}/toolchain/env.sh exists; sourcing it puts
-# the tools first on PATH and sets PULUMI_SKIP_UPDATE_CHECK and
-# PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION.
+# pulumi and node first on PATH, sets PULUMI_SKIP_UPDATE_CHECK,
+# PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION and PULUMI_IGNORE_AMBIENT_PLUGINS
+# (the engine runs the installed plugin of the exact version each SDK asks for,
+# or fails naming it), and TEAM_ENV_PULUMI_PLUGINS (where they were installed).
 #
 # Usage:
 #   scripts/toolchain.sh                   build/refresh, then write env.sh
@@ -298,14 +301,32 @@ setup_node() {
   log "node: $("${dir}/bin/node" --version) at ${dir}/bin"
 }
 
+# ------------------------------------------- 4. the providers as Pulumi plugins
+# Installed where the engine looks for a plugin of an exact version, as after a
+# normal `pulumi plugin install`. On PATH instead, a provider is used whatever
+# version the SDK asks for, with a warning on every run.
+PLUGINS_DIR=""
+install_plugins() {
+  local home=${PULUMI_HOME:-$HOME/.pulumi} name version dir
+  PLUGINS_DIR=${home}/plugins
+  for spec in "kubernetes ${K8S_PROVIDER_VERSION} ${K8S_DIR}" "random ${RANDOM_VERSION} ${RANDOM_DIR}"; do
+    read -r name version dir <<<"${spec}"
+    STEP="install plugin ${name}"
+    # Installed already (setup_* then used it as the plugin's directory).
+    [[ -x "${PLUGINS_DIR}/resource-${name}-v${version}/pulumi-resource-${name}" ]] && continue
+    run_step "install plugin resource-${name} v${version} into ${PLUGINS_DIR}" "${LOG_DIR}/plugin-${name}.log" \
+      env PULUMI_HOME="${home}" "${PULUMI_BIN_DIR}/pulumi" plugin install resource "${name}" "${version}" \
+      --file "${dir}/pulumi-resource-${name}"
+  done
+}
+
 # --------------------------------------------------------------- env file
 write_env() {
   STEP="write env.sh"
   local path_dirs=""
   local d
-  # Providers first (a pulumi-resource-X on PATH is used for any version),
-  # then pulumi + language host, then node.
-  for d in "${K8S_DIR}" "${RANDOM_DIR}" "${PULUMI_BIN_DIR}" "${NODE_BIN_DIR}"; do
+  # pulumi + language host, then node. Never the providers: they are plugins.
+  for d in "${PULUMI_BIN_DIR}" "${NODE_BIN_DIR}"; do
     [[ -n "${d}" ]] && path_dirs="${path_dirs}${d}:"
   done
   local node_note="from the machine"
@@ -316,9 +337,13 @@ write_env() {
 # pulumi v${PULUMI_VERSION}, language host v${LANGHOST_VERSION} line,
 # kubernetes provider v${K8S_PROVIDER_VERSION},
 # random provider v${RANDOM_VERSION} (local bridge build), node ${node_note}
+# The providers are installed plugins in ${PLUGINS_DIR}: with another
+# PULUMI_HOME the engine stops naming the plugin it cannot find.
 export PATH="${path_dirs}\${PATH}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
+export TEAM_ENV_PULUMI_PLUGINS="${PLUGINS_DIR}"
 EOF
   mv -f "${tmp}" "${ENV_FILE}"
 }
@@ -329,5 +354,6 @@ setup_node
 setup_pulumi
 setup_kubernetes
 setup_random
+install_plugins
 write_env
 log "ready; source ${ENV_FILE}"

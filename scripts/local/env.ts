@@ -55,6 +55,23 @@ export function toolchainEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * A PULUMI_HOME of its own at `dir` (no login, stack selection or lock shared with the user's)
+ * whose plugins are the toolchain's installed ones (a symlink): the engine finds each provider
+ * at the exact version its SDK asks for. Returns `dir`.
+ */
+export function pulumiHome(dir: string, toolchain: NodeJS.ProcessEnv): string {
+  const plugins = toolchain.TEAM_ENV_PULUMI_PLUGINS;
+  if (!plugins || !fs.existsSync(plugins)) {
+    throw new LocalError(`toolchain: TEAM_ENV_PULUMI_PLUGINS (${plugins ?? "unset"}) is not a plugin directory: run bash scripts/toolchain.sh`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const link = path.join(dir, "plugins");
+  fs.rmSync(link, { recursive: true, force: true });
+  fs.symlinkSync(plugins, link);
+  return dir;
+}
+
 /** Paths the local cluster writes (see scripts/cluster.sh). */
 export function clusterPaths() {
   const dir = path.join(cacheDir(), "cluster");

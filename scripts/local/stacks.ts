@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { settingsFromFiles } from "../../config";
-import { cacheDir, clusterPaths, LocalError, ROOT, run } from "./env";
+import { cacheDir, clusterPaths, LocalError, pulumiHome, ROOT, run } from "./env";
 
 /** Which policy-config file applies to a stack. */
 export function policyConfigFor(stack: string): string {
@@ -66,7 +66,7 @@ export class LocalStacks {
     this.env = {
       ...toolchain,
       PULUMI_BACKEND_URL: `file://${state}`,
-      PULUMI_HOME: path.join(this.dir, "pulumi-home"),
+      PULUMI_HOME: pulumiHome(path.join(this.dir, "pulumi-home"), toolchain),
       // A local demo backend: the passphrase protects nothing outside this machine.
       PULUMI_CONFIG_PASSPHRASE: "team-environments-local",
       KUBECONFIG: opts.kubeconfig ?? clusterPaths().admin,
@@ -78,7 +78,16 @@ export class LocalStacks {
 
   /** Writes `env.sh` (the toolchain on PATH, this backend, passphrase and kubeconfig) for running pulumi here by hand; returns its path. */
   writeEnvFile(): string {
-    const keys = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_HOME", "PULUMI_CONFIG_PASSPHRASE", "KUBECONFIG", "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"];
+    const keys = [
+      "PATH",
+      "PULUMI_BACKEND_URL",
+      "PULUMI_HOME",
+      "PULUMI_CONFIG_PASSPHRASE",
+      "KUBECONFIG",
+      "PULUMI_SKIP_UPDATE_CHECK",
+      "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION",
+      "PULUMI_IGNORE_AMBIENT_PLUGINS",
+    ];
     const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
     const file = path.join(this.dir, "env.sh");
     fs.writeFileSync(file, keys.filter((k) => this.env[k] !== undefined).map((k) => `export ${k}=${quote(this.env[k]!)}\n`).join(""));

@@ -68,15 +68,18 @@ describe("end to end on a local control plane", function () {
     if (startedCluster) clusterDown();
   });
 
-  it("previews and ups every stack with the policy pack", () => {
+  it("previews and ups every stack with the policy pack, on the installed plugins of the versions the SDKs ask for", () => {
+    // A provider found on PATH, or of another version than its SDK's, is a warning on every run.
+    const pluginWarning = /warning:[^\n]*(from \$PATH|plugin|pulumi-resource-|pulumi-language-)/i;
     for (const stack of ALL) {
       stacks.ensureStack(stack, configFor(stack));
       const preview = stacks.preview(stack);
       assert.ok(preview.ok, `preview ${stack}:\n${preview.output}`);
+      assert.doesNotMatch(preview.output, pluginWarning, `preview ${stack}`);
       // A new installation: staging goes first, with nothing to compare with; production then compares with it.
       if (stack === "staging") assert.match(preview.output, /staging-production-parity: first deploy: stack production does not exist in this backend/);
       if (stack === "production") assert.match(preview.output, /staging-production-parity: compared production with stack staging \(\d+ resources, read from the backend\)/);
-      stacks.up(stack);
+      assert.doesNotMatch(stacks.up(stack), pluginWarning, `up ${stack}`);
     }
   });
 
