@@ -56,7 +56,8 @@ case "${1:-}" in
     exit 0
     ;;
   -h | --help)
-    sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    # The header comment, up to the first command.
+    awk 'NR > 1 && !/^#/ { exit } NR > 1' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   "") ;;
@@ -169,14 +170,12 @@ setup_pulumi() {
 
 # ------------------------------------------------------ 2. kubernetes plugin
 K8S_DIR=""
+K8S_KEY=""
 setup_kubernetes() {
   STEP="kubernetes provider"
-  # An exact-version plugin already installed in PULUMI_HOME is used as is.
-  local home=${PULUMI_HOME:-$HOME/.pulumi}
-  local installed=${home}/plugins/resource-kubernetes-v${K8S_PROVIDER_VERSION}
-  if [[ -x "${installed}/pulumi-resource-kubernetes" ]]; then
-    K8S_DIR=${installed}
-    log "kubernetes: using installed ${installed}"
+  if installed_by_user kubernetes "${K8S_PROVIDER_VERSION}"; then
+    K8S_DIR=${PLUGINS_DIR}/resource-kubernetes-v${K8S_PROVIDER_VERSION}
+    log "kubernetes: using installed ${K8S_DIR}"
     return
   fi
 
@@ -184,6 +183,7 @@ setup_kubernetes() {
   key=$(key_of "${w}/go.mod" "${w}/go.sum")
   dir=${TC}/providers/kubernetes/v${K8S_PROVIDER_VERSION}-${key}
   K8S_DIR=${dir}
+  K8S_KEY=${key}
   if [[ -x "${dir}/pulumi-resource-kubernetes" ]]; then
     log "kubernetes: cached provider v${K8S_PROVIDER_VERSION} (${dir})"
     return
@@ -222,13 +222,12 @@ setup_kubernetes() {
 
 # ---------------------------------------------------------- 3. random plugin
 RANDOM_DIR=""
+RANDOM_KEY=""
 setup_random() {
   STEP="random provider"
-  local home=${PULUMI_HOME:-$HOME/.pulumi}
-  local installed=${home}/plugins/resource-random-v${RANDOM_VERSION}
-  if [[ -x "${installed}/pulumi-resource-random" ]]; then
-    RANDOM_DIR=${installed}
-    log "random: using installed ${installed}"
+  if installed_by_user random "${RANDOM_VERSION}"; then
+    RANDOM_DIR=${PLUGINS_DIR}/resource-random-v${RANDOM_VERSION}
+    log "random: using installed ${RANDOM_DIR}"
     return
   fi
 
@@ -237,6 +236,7 @@ setup_random() {
     LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
   dir=${TC}/providers/random/v${RANDOM_VERSION}-${key}
   RANDOM_DIR=${dir}
+  RANDOM_KEY=${key}
   if [[ -x "${dir}/pulumi-resource-random" ]]; then
     log "random: cached provider v${RANDOM_VERSION} (${dir})"
     return
@@ -301,23 +301,43 @@ setup_node() {
   log "node: $("${dir}/bin/node" --version) at ${dir}/bin"
 }
 
-# ------------------------------------------- 4. the providers as Pulumi plugins
+# ------------------------------------------ 5. the providers as Pulumi plugins
 # Installed where the engine looks for a plugin of an exact version, as after a
 # normal `pulumi plugin install`. On PATH instead, a provider is used whatever
-# version the SDK asks for, with a warning on every run.
+# version the SDK asks for, with a warning on every run. A plugin this script
+# installed carries the cache key of its build in ${STAMP}: a changed build
+# (a wrapper edited) is installed again over it.
+STAMP=.team-environments-build
 PLUGINS_DIR=""
-install_plugins() {
-  local home=${PULUMI_HOME:-$HOME/.pulumi} name version dir
-  PLUGINS_DIR=${home}/plugins
-  for spec in "kubernetes ${K8S_PROVIDER_VERSION} ${K8S_DIR}" "random ${RANDOM_VERSION} ${RANDOM_DIR}"; do
-    read -r name version dir <<<"${spec}"
-    STEP="install plugin ${name}"
-    # Installed already (setup_* then used it as the plugin's directory).
-    [[ -x "${PLUGINS_DIR}/resource-${name}-v${version}/pulumi-resource-${name}" ]] && continue
-    run_step "install plugin resource-${name} v${version} into ${PLUGINS_DIR}" "${LOG_DIR}/plugin-${name}.log" \
-      env PULUMI_HOME="${home}" "${PULUMI_BIN_DIR}/pulumi" plugin install resource "${name}" "${version}" \
-      --file "${dir}/pulumi-resource-${name}"
-  done
+resolve_plugins_dir() {
+  STEP="plugin directory"
+  local home=${PULUMI_HOME:-$HOME/.pulumi}
+  mkdir -p "${home}/plugins"
+  # The real directory: a local workspace's PULUMI_HOME links its plugins here.
+  PLUGINS_DIR=$(cd -P "${home}/plugins" && pwd)
+}
+
+# installed_by_user NAME VERSION: a complete plugin of that exact version that
+# this script did not install (e.g. a released one from `pulumi plugin install`).
+installed_by_user() {
+  local dir=${PLUGINS_DIR}/resource-$1-v$2
+  [[ -x "${dir}/pulumi-resource-$1" && ! -e "${dir}.partial" && ! -e "${dir}/${STAMP}" ]]
+}
+
+# install_plugin NAME VERSION BUILD_DIR KEY
+install_plugin() {
+  local name=$1 version=$2 dir=$3 key=$4
+  local target=${PLUGINS_DIR}/resource-${name}-v${version}
+  STEP="install plugin ${name}"
+  [[ "${dir}" == "${target}" ]] && return 0 # the user's own, used as is
+  if [[ -x "${target}/pulumi-resource-${name}" && ! -e "${target}.partial" &&
+    "$(cat "${target}/${STAMP}" 2>/dev/null || true)" == "${key}" ]]; then
+    return 0
+  fi
+  run_step "install plugin resource-${name} v${version} into ${PLUGINS_DIR}" "${LOG_DIR}/plugin-${name}.log" \
+    "${PULUMI_BIN_DIR}/pulumi" plugin install --reinstall resource "${name}" "${version}" \
+    --file "${dir}/pulumi-resource-${name}"
+  echo "${key}" >"${target}/${STAMP}"
 }
 
 # --------------------------------------------------------------- env file
@@ -337,8 +357,8 @@ write_env() {
 # pulumi v${PULUMI_VERSION}, language host v${LANGHOST_VERSION} line,
 # kubernetes provider v${K8S_PROVIDER_VERSION},
 # random provider v${RANDOM_VERSION} (local bridge build), node ${node_note}
-# The providers are installed plugins in ${PLUGINS_DIR}: with another
-# PULUMI_HOME the engine stops naming the plugin it cannot find.
+# The providers are installed plugins in ${PLUGINS_DIR}; under another
+# PULUMI_HOME the engine does not find them and says which one it misses.
 export PATH="${path_dirs}\${PATH}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -350,10 +370,12 @@ EOF
 
 # ------------------------------------------------------------------- main
 log "cache: ${TC}"
+resolve_plugins_dir
 setup_node
 setup_pulumi
 setup_kubernetes
 setup_random
-install_plugins
+install_plugin kubernetes "${K8S_PROVIDER_VERSION}" "${K8S_DIR}" "${K8S_KEY}"
+install_plugin random "${RANDOM_VERSION}" "${RANDOM_DIR}" "${RANDOM_KEY}"
 write_env
 log "ready; source ${ENV_FILE}"

@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { cacheDir, ROOT } from "../scripts/local/env";
+import { cacheDir, LocalError, pulumiHome, ROOT } from "../scripts/local/env";
 
 /** What scripts/lib/cache.sh computes under `env` (a clean environment plus these variables). */
 function shellCacheRoot(env: Record<string, string>): string {
@@ -40,5 +41,34 @@ describe("cache root", () => {
         assert.ok(/source .*lib\/cache\.sh/.test(text), `${f} reads TEAM_ENV_CACHE without sourcing scripts/lib/cache.sh`);
       }
     }
+  });
+});
+
+describe("pulumiHome (a workspace's PULUMI_HOME on the toolchain's plugins)", () => {
+  let tmp: string;
+  beforeEach(() => (tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-home-"))));
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it("links plugins to the real plugin directory, replacing a directory or a link already there", () => {
+    const plugins = path.join(tmp, "plugins-real");
+    fs.mkdirSync(path.join(plugins, "resource-random-v4.21.1"), { recursive: true });
+    fs.symlinkSync(plugins, path.join(tmp, "plugins-link"));
+    const home = path.join(tmp, "ws", "pulumi-home");
+    fs.mkdirSync(path.join(home, "plugins", "old"), { recursive: true });
+    for (const given of [plugins, path.join(tmp, "plugins-link")]) {
+      assert.strictEqual(pulumiHome(home, { TEAM_ENV_PULUMI_PLUGINS: given }), home);
+      assert.strictEqual(fs.readlinkSync(path.join(home, "plugins")), fs.realpathSync(plugins));
+      assert.deepStrictEqual(fs.readdirSync(path.join(home, "plugins")), ["resource-random-v4.21.1"]);
+    }
+    assert.ok(fs.existsSync(path.join(plugins, "resource-random-v4.21.1")), "the plugins themselves are untouched");
+  });
+
+  it("refuses in one line a missing plugin directory, and one inside the home it would be linked into", () => {
+    const home = path.join(tmp, "pulumi-home");
+    const oneLine = (re: RegExp) => (e: Error) => e instanceof LocalError && re.test(e.message) && !e.message.includes("\n");
+    assert.throws(() => pulumiHome(home, {}), oneLine(/TEAM_ENV_PULUMI_PLUGINS \(unset\) is not a plugin directory: run bash scripts\/toolchain.sh/));
+    fs.mkdirSync(path.join(home, "plugins"), { recursive: true });
+    assert.throws(() => pulumiHome(home, { TEAM_ENV_PULUMI_PLUGINS: path.join(home, "plugins") }), oneLine(/lies inside .*pulumi-home, the PULUMI_HOME it would be linked into/));
+    assert.ok(fs.statSync(path.join(home, "plugins")).isDirectory(), "nothing changed");
   });
 });

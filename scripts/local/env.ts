@@ -61,11 +61,16 @@ export function toolchainEnv(): NodeJS.ProcessEnv {
  * at the exact version its SDK asks for. Returns `dir`.
  */
 export function pulumiHome(dir: string, toolchain: NodeJS.ProcessEnv): string {
-  const plugins = toolchain.TEAM_ENV_PULUMI_PLUGINS;
-  if (!plugins || !fs.existsSync(plugins)) {
-    throw new LocalError(`toolchain: TEAM_ENV_PULUMI_PLUGINS (${plugins ?? "unset"}) is not a plugin directory: run bash scripts/toolchain.sh`);
+  const given = toolchain.TEAM_ENV_PULUMI_PLUGINS;
+  if (!given || !fs.existsSync(given)) {
+    throw new LocalError(`toolchain: TEAM_ENV_PULUMI_PLUGINS (${given ?? "unset"}) is not a plugin directory: run bash scripts/toolchain.sh`);
   }
+  const plugins = fs.realpathSync(given);
   fs.mkdirSync(dir, { recursive: true });
+  const home = fs.realpathSync(dir);
+  if (plugins === home || plugins.startsWith(home + path.sep)) {
+    throw new LocalError(`toolchain: TEAM_ENV_PULUMI_PLUGINS (${given}) lies inside ${dir}, the PULUMI_HOME it would be linked into: unset PULUMI_HOME and run bash scripts/toolchain.sh`);
+  }
   const link = path.join(dir, "plugins");
   fs.rmSync(link, { recursive: true, force: true });
   fs.symlinkSync(plugins, link);
