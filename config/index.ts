@@ -11,24 +11,21 @@
  *   app.ts         app stacks (feature, qa, staging, production)
  *   cluster.ts     the cluster stack
  *   settings.ts    the settings types the components take
- *   files.ts       a stack's config from Pulumi.yaml + Pulumi.<stack>.yaml, for code outside the engine
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EnvironmentKind, LOCKED_ENVIRONMENTS } from "../policy/conventions";
 import { readApp } from "./app";
 import { readCluster } from "./cluster";
 import { readCommon } from "./common";
-import { configFromFiles, ownKeys } from "./files";
 import { readKind } from "./environment";
 import { inScope, keySpec, KEYS, parityDeltaKeys } from "./keys";
-import { ConfigError, Reader } from "./reader";
+import { CONFIG_NAMESPACE, ConfigError, Reader } from "./reader";
 import { Settings } from "./settings";
 
 export * from "./settings";
 export { environmentHost, kindOfStack, MAX_ENVIRONMENT_NAME } from "./environment";
 export { KEYS, parityDeltaKeys, parityEqualKeys } from "./keys";
 export { CONFIG_NAMESPACE, ConfigError } from "./reader";
-export { configFromFiles } from "./files";
 
 /**
  * Validates a raw config map (keys without the `team-environments:` prefix, values as Pulumi
@@ -67,14 +64,23 @@ function checkKeys(r: Reader, kind: EnvironmentKind): void {
   }
 }
 
-/** Reads this stack's config and returns validated settings (see `parseSettings`). */
-export function loadSettings(): Settings {
-  return parseSettings(pulumi.getStack(), ownKeys(pulumi.runtime.allConfig()));
+/**
+ * Validated settings of `stack` from its whole config as the engine passes it (`project:key` →
+ * string; other namespaces ignored): what `loadSettings` does inside the engine, for code outside
+ * it (the local scripts read a stack's config with `pulumi config --json`).
+ */
+export function settingsOf(stack: string, config: Record<string, string>): Settings {
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+  }
+  return parseSettings(stack, raw);
 }
 
-/** A stack's validated settings from the project's files (Pulumi.yaml, Pulumi.<stack>.yaml in `projectDir`), without the engine. */
-export function settingsFromFiles(projectDir: string, stack: string): Settings {
-  return parseSettings(stack, ownKeys(configFromFiles(projectDir, stack)));
+/** Reads this stack's config and returns validated settings (see `parseSettings`). */
+export function loadSettings(): Settings {
+  return settingsOf(pulumi.getStack(), pulumi.runtime.allConfig());
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,15 +1,14 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { parse, stringify } from "yaml";
-import { ROOT } from "../scripts/local/env";
+import { parse } from "yaml";
+import { LocalError, ROOT } from "../scripts/local/env";
 import { requiredSecrets } from "../scripts/local/stacks";
 import { LABEL } from "../policy/conventions";
 import { ALERT_NAMES } from "../monitoring/alerts";
 import { isWireSecret } from "./support/mocks";
-import { find, ofType, ProgramRun, resolvedExports, runProgram } from "./support/program";
+import { defaultOverrides, find, ofType, ProgramRun, resolvedExports, runProgram, stackConfig } from "./support/program";
 
 const T = {
   namespace: "kubernetes:core/v1:Namespace",
@@ -322,32 +321,30 @@ describe("stacks", function () {
     });
 
     it("needs exactly the Secrets the local scripts create before a deploy (scripts/local/stacks.ts requiredSecrets)", async () => {
-      // The project's files in a scratch copy: a preview's file (it has none committed) and a stack
-      // named freely whose kind comes from environmentKind (staging's config under another name).
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "required-secrets-"));
-      try {
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        for (const name of ["qa", "staging", "production"]) fs.copyFileSync(path.join(ROOT, `Pulumi.${name}.yaml`), path.join(dir, `Pulumi.${name}.yaml`));
-        const preview = { imageTag: "9b1d3c7" };
-        fs.writeFileSync(path.join(dir, "Pulumi.feature-pr-142.yaml"), stringify({ config: { "team-environments:imageTag": preview.imageTag } }));
-        const stagingConfig = parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")).config;
-        const uat = { ...stagingConfig, "team-environments:environmentKind": "staging" };
-        fs.writeFileSync(path.join(dir, "Pulumi.uat.yaml"), stringify({ config: uat }));
-        const cases: [string, Record<string, unknown>][] = [["qa", {}], ["staging", {}], ["production", {}], ["feature-pr-142", preview], ["uat", uat]];
-        for (const [name, overrides] of cases) {
-          const run = name === "uat" ? await runProgram(name, overrides) : await stack(name);
-          const waitedFor = new Set<string>();
-          for (const d of ofType(run, T.deployment)) {
-            for (const from of container(d).envFrom ?? []) if (from.secretRef && from.secretRef.optional !== true) waitedFor.add(from.secretRef.name);
-          }
-          const required = requiredSecrets(dir, name);
-          assert.deepStrictEqual([...required.names].sort(), [...waitedFor].sort(), name);
-          assert.strictEqual(required.namespace, ofType(run, T.deployment)[0].inputs.metadata.namespace, name);
+      // With each stack's real config, a preview's (it has no committed file), and a stack named
+      // freely whose kind comes from environmentKind: staging's config under another name.
+      const staging = parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")).config as Record<string, unknown>;
+      const uat = { ...staging, "team-environments:environmentKind": "staging" };
+      const cases: [string, Record<string, unknown>][] = [["qa", {}], ["staging", {}], ["production", {}], ["feature-pr-142", defaultOverrides("feature-pr-142")], ["uat", uat]];
+      for (const [name, overrides] of cases) {
+        const run = name === "uat" ? await runProgram(name, overrides) : await stack(name);
+        const waitedFor = new Set<string>();
+        for (const d of ofType(run, T.deployment)) {
+          for (const from of container(d).envFrom ?? []) if (from.secretRef && from.secretRef.optional !== true) waitedFor.add(from.secretRef.name);
         }
-        assert.ok(requiredSecrets(dir, "uat").names.length > 0, "a staging stack under another name needs its Secrets too");
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
+        const required = requiredSecrets(name, stackConfig(name, overrides));
+        assert.deepStrictEqual([...required.names].sort(), [...waitedFor].sort(), name);
+        assert.strictEqual(required.namespace, ofType(run, T.deployment)[0].inputs.metadata.namespace, name);
       }
+      assert.ok(requiredSecrets("uat", stackConfig("uat", uat)).names.length > 0, "a staging stack under another name needs its Secrets too");
+      assert.deepStrictEqual(requiredSecrets("cluster", stackConfig("cluster")), { names: [] });
+    });
+
+    it("names the stack and its config problems in one line when requiredSecrets cannot read it", () => {
+      assert.throws(
+        () => requiredSecrets("staging", stackConfig("staging", { imageTag: "NOT A TAG" })),
+        (e: Error) => e instanceof LocalError && /^staging: cannot tell which Secrets it needs, its config is invalid: .*imageTag/.test(e.message) && !e.message.includes("\n"),
+      );
     });
 
     it("gives production headroom over a preview and every environment a default-deny policy", async () => {

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { settingsFromFiles } from "../../config";
+import { CONFIG_NAMESPACE, ConfigError, kindOfStack, Settings, settingsOf } from "../../config";
 import { cacheDir, clusterPaths, LocalError, pulumiHome, ROOT, run } from "./env";
 
 /** Which policy-config file applies to a stack. */
@@ -109,24 +109,28 @@ export class LocalStacks {
     fs.writeFileSync(file, stringify(doc));
   }
 
-  /** {@link requiredSecrets} of a stack of this workspace. */
-  requiredSecrets(stack: string): { namespace: string; names: string[] } {
-    return requiredSecrets(this.project, stack);
+  /** {@link requiredSecrets} of a stack of this workspace, from its config as `pulumi config` reads it (project values, stack file, secrets decrypted). */
+  requiredSecrets(stack: string): { namespace?: string; names: string[] } {
+    const out = this.pulumi(["config", "--json", "--show-secrets", "--stack", stack], `pulumi config --stack ${stack}`);
+    const config: Record<string, string> = {};
+    for (const [key, entry] of Object.entries(JSON.parse(out) as Record<string, { value?: string }>)) if (entry.value !== undefined) config[key] = entry.value;
+    return requiredSecrets(stack, config);
   }
 
   /** The stack's required Secrets that its namespace lacks. */
-  missingSecrets(stack: string): { namespace: string; names: string[] } {
+  missingSecrets(stack: string): { namespace?: string; names: string[] } {
     const { namespace, names } = this.requiredSecrets(stack);
-    if (names.length === 0) return { namespace, names };
+    if (namespace === undefined || names.length === 0) return { namespace, names };
     const out = run("kubectl get secrets", "kubectl", ["get", "secrets", "-n", namespace, "-o", "name", "--ignore-not-found"], { env: this.env });
     const existing = new Set(out.split("\n").map((l) => l.replace(/^secret\//, "")));
     return { namespace, names: names.filter((n) => !existing.has(n)) };
   }
 
   /** Creates the stack's missing required Secrets, empty (what a local cluster's secret manager would do); returns them. */
-  createMissingSecrets(stack: string): { namespace: string; names: string[] } {
+  createMissingSecrets(stack: string): { namespace?: string; names: string[] } {
     const missing = this.missingSecrets(stack);
-    for (const name of missing.names) run("kubectl create secret", "kubectl", ["create", "secret", "generic", name, "-n", missing.namespace], { env: this.env });
+    const namespace = missing.namespace;
+    if (namespace !== undefined) for (const name of missing.names) run("kubectl create secret", "kubectl", ["create", "secret", "generic", name, "-n", namespace], { env: this.env });
     return missing;
   }
 
@@ -203,13 +207,21 @@ export class LocalStacks {
 
 /**
  * The Secrets a stack's services take their env from and wait for (qa, staging, production and
- * any stack of those kinds; a preview's are optional), from the stack's settings as the program
- * reads them (config/files.ts: `secretRefs`, `environmentKind`, …). On a real cluster a secret
- * manager writes them before the first deploy.
+ * any stack of those kinds; a preview's are optional), and their namespace, from the stack's whole
+ * config as the engine passes it (`project:key` → string), read by the program's own config reader
+ * (`secretRefs`, `environmentKind`, …). On a real cluster a secret manager writes them before the
+ * first deploy.
  */
-export function requiredSecrets(projectDir: string, stack: string): { namespace: string; names: string[] } {
-  const settings = settingsFromFiles(projectDir, stack);
-  if (settings.kind === "cluster") return { namespace: "", names: [] };
+export function requiredSecrets(stack: string, config: Record<string, string>): { namespace?: string; names: string[] } {
+  if ((config[`${CONFIG_NAMESPACE}:environmentKind`] ?? kindOfStack(stack)) === "cluster") return { names: [] };
+  let settings: Settings;
+  try {
+    settings = settingsOf(stack, config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new LocalError(`${stack}: cannot tell which Secrets it needs, its config is invalid: ${e.problems.join("; ")}`);
+  }
+  if (settings.kind === "cluster") return { names: [] };
   return { namespace: settings.app.namespace, names: settings.app.optionalSecrets ? [] : settings.app.services.map((s) => s.secretRef) };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Runs the real index.ts under mocks for a stack, with that stack's real config: the project
- * defaults from Pulumi.yaml, then Pulumi.<stack>.yaml (config/files.ts), then test overrides — the engine's order.
+ * defaults from Pulumi.yaml, then Pulumi.<stack>.yaml, then test overrides — the engine's order.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { configFromFiles } from "../../config/files";
+import { parse } from "yaml";
 import { installMocks, promiseOf, RecordedResource } from "./mocks";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -20,11 +21,24 @@ export interface ProgramRun {
 
 /** Config of a stack as the engine would pass it: `project:key` → string (JSON for structured values). */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-  const result = configFromFiles(ROOT, stack);
-  for (const [key, value] of Object.entries(overrides)) {
+  const result: Record<string, string> = {};
+  const put = (key: string, value: unknown) => {
     const full = key.includes(":") ? key : `${PROJECT}:${key}`;
-    if (value === undefined) delete result[full];
-    else result[full] = typeof value === "string" ? value : JSON.stringify(value);
+    result[full] = typeof value === "string" ? value : JSON.stringify(value);
+  };
+  const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+  for (const [key, spec] of Object.entries<any>(project.config ?? {})) {
+    if (spec && typeof spec === "object" && "value" in spec) put(key, spec.value);
+    else if (spec && typeof spec === "object" && "default" in spec) put(key, spec.default);
+    else put(key, spec);
+  }
+  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+  if (fs.existsSync(file)) {
+    for (const [key, value] of Object.entries(parse(fs.readFileSync(file, "utf8"))?.config ?? {})) put(key, value);
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete result[key.includes(":") ? key : `${PROJECT}:${key}`];
+    else put(key, value);
   }
   return result;
 }
