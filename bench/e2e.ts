@@ -17,8 +17,8 @@ import { stringify } from "yaml";
 import { clusterDown, clusterNodeKind, clusterPaths, clusterUp, LocalError, run, toolchainEnv } from "../scripts/local/env";
 import { LocalStacks, localImages } from "../scripts/local/stacks";
 import { Breakdown, breakdown, timedWithEvents } from "./phases";
+import { benchRounds } from "./rounds";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SERVER_FIELDS = ["uid", "resourceVersion", "managedFields", "creationTimestamp", "generation", "annotations"];
 
 function seconds<T>(fn: () => T): number {
@@ -64,6 +64,7 @@ function printPhases(what: string, runs: Breakdown[]) {
 }
 
 async function main() {
+  const rounds = benchRounds();
   // Fake nodes by default: both sides wait for the same decreed Readiness, so the ratio is the
   // engine's own cost. BENCH_NODE_KIND=real measures what a user meets on real nodes (containers start).
   const kind = process.env.BENCH_NODE_KIND || "kwok";
@@ -87,7 +88,7 @@ async function main() {
     return r.seconds;
   };
   try {
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       const stack = `feature-pr-${900 + round}`;
       const copy = `feature-pr-${950 + round}`;
       stacks.ensureStack(stack, kind === "real" ? localImages("v1") : { imageTag: "9b1d3c7" });
@@ -121,7 +122,7 @@ async function main() {
         `(min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}; goal ≤ ${goal})`,
     );
   };
-  console.log(`bench:e2e, ${ROUNDS} rounds on ${kind} nodes, one preview environment (namespace, guardrails, 4 services, Postgres, migrations)`);
+  console.log(`bench:e2e, ${rounds} rounds on ${kind} nodes, one preview environment (namespace, guardrails, 4 services, Postgres, migrations)`);
   line("up to Ready", results.pulumiUp, results.kubectlUp, 1.3);
   printPhases("up", phases.up);
   line("destroy", results.pulumiDestroy, results.kubectlDestroy, 1.2);

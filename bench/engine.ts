@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { cacheDir, pulumiHome, ROOT, run, toolchainEnv } from "../scripts/local/env";
+import { benchRounds } from "./rounds";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STACK = "bench";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -53,22 +53,25 @@ function emptyProject(toolchain: NodeJS.ProcessEnv, name: string, program: strin
 
 /** Runs the engine benchmark (builds the toolchain first if it is not cached) and returns its report lines. */
 export function benchEngine(): string[] {
+  const rounds = benchRounds();
   const toolchain = toolchainEnv();
   const empty = emptyProject(toolchain, "empty", "");
   const imports = emptyProject(toolchain, "imports", SDKS.map((m) => `import "${m}";\n`).join(""));
   const preview = (p: { dir: string; env: NodeJS.ProcessEnv }) => () =>
     run("pulumi preview (empty program)", "pulumi", ["preview", "--stack", STACK, "--non-interactive"], { cwd: p.dir, env: p.env });
   const version = () => run("pulumi version", "pulumi", ["version"], { cwd: empty.dir, env: empty.env });
-  preview(empty)(); // warm-up: page cache, plugin discovery
+  // Warm-up: page cache and plugin discovery, once per program.
+  preview(empty)();
+  preview(imports)();
   const times = { empty: [] as number[], imports: [] as number[], version: [] as number[] };
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     times.empty.push(seconds(preview(empty)));
     times.imports.push(seconds(preview(imports)));
     times.version.push(seconds(version));
   }
   const [e, i, v] = [median(times.empty), median(times.imports), median(times.version)];
   return [
-    `engine fixed cost, median of ${ROUNDS}: empty pulumi preview of this project ${e.toFixed(2)} s, ` +
+    `engine fixed cost, median of ${rounds}: empty pulumi preview of this project ${e.toFixed(2)} s, ` +
       `bare pulumi version ${v.toFixed(2)} s (the floor), ratio ${(e / v).toFixed(1)}`,
     `  the same empty program importing ${SDKS.join(", ")}: ${i.toFixed(2)} s (${(i - e).toFixed(2)} s for the imports)`,
   ];

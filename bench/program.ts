@@ -6,8 +6,8 @@
 import * as path from "path";
 import { ServiceDefinition } from "../base/catalogue";
 import { ProgramRun, ROOT, runProgram } from "../tests/support/program";
+import { benchRounds } from "./rounds";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STACKS = ["qa", "staging", "production", "feature-pr-142"];
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,12 +35,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Runs the program benchmark and returns its report lines. */
 export async function benchProgram(): Promise<string[]> {
+  const rounds = benchRounds();
   const lines: string[] = [];
   for (const stack of STACKS) await runProgram(stack, {}, tenServices); // warm-up: load the SDK, compile
   const totals: number[] = [];
   const perStack: Record<string, number[]> = {};
   let resources = 0;
-  for (let round = 0; round < ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     let total = 0;
     resources = 0;
     for (const stack of STACKS) {
@@ -52,7 +53,7 @@ export async function benchProgram(): Promise<string[]> {
     totals.push(total);
   }
   const four = median(totals);
-  lines.push(`program: 4 stacks x 10 services (${resources} resources), median of ${ROUNDS}: ${four.toFixed(0)} ms; goal 2000 ms; ratio ${(four / 2000).toFixed(2)}`);
+  lines.push(`program: 4 stacks x 10 services (${resources} resources), median of ${rounds}: ${four.toFixed(0)} ms; goal 2000 ms; ratio ${(four / 2000).toFixed(2)}`);
   for (const stack of STACKS) lines.push(`  ${stack}: ${median(perStack[stack]).toFixed(0)} ms`);
 
   realServices();

@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { breakdown, timedWithEvents, TimedRun } from "../bench/phases";
+import { benchRounds } from "../bench/rounds";
+import { LocalError } from "../scripts/local/env";
 
 const urn = (type: string, name: string) => `urn:pulumi:feature-pr-9::team-environments::${type}::${name}`;
 const pre = (u: string) => ({ resourcePreEvent: { metadata: { op: "create", urn: u } } });
@@ -67,5 +69,15 @@ describe("bench phases (engine event log)", () => {
 
   it("names the command and its last error lines when it fails", async () => {
     await assert.rejects(timedWithEvents("bash", ["-c", "echo broken >&2; exit 3"], { cwd: os.tmpdir(), env: process.env, eventLog: path.join(os.tmpdir(), "none.jsonl") }), /bash -c .* failed \(exit 3\):\nbroken/);
+  });
+});
+
+describe("BENCH_ROUNDS", () => {
+  it("is 3 by default and a whole number of at least 1, else a one-line error naming it", () => {
+    assert.strictEqual(benchRounds({}), 3);
+    assert.strictEqual(benchRounds({ BENCH_ROUNDS: "5" }), 5);
+    for (const bad of ["0", "-1", "2.5", "x", ""]) {
+      assert.throws(() => benchRounds({ BENCH_ROUNDS: bad }), (e: Error) => e instanceof LocalError && e.message === `BENCH_ROUNDS=${bad}: expected a whole number of rounds, 1 or more`);
+    }
   });
 });
