@@ -81,6 +81,12 @@ describe("end to end on a local control plane", function () {
       if (stack === "production") assert.match(preview.output, /staging-production-parity: compared production with stack staging \(\d+ resources, read from the backend\)/);
       assert.doesNotMatch(stacks.up(stack), pluginWarning, `up ${stack}`);
     }
+    // Control: with the random provider on PATH and ambient plugins allowed (the toolchain's
+    // old way), the same engine does warn, on the same output the checks above read.
+    const plugins = stacks.env.TEAM_ENV_PULUMI_PLUGINS!;
+    const random = fs.readdirSync(plugins).find((d) => /^resource-random-v[\d.]+$/.test(d))!;
+    const ambient = { PATH: `${path.join(plugins, random)}:${stacks.env.PATH}`, PULUMI_IGNORE_AMBIENT_PLUGINS: "false" };
+    assert.match(stacks.pulumi(["preview", "--stack", "qa"], "pulumi preview --stack qa (provider on PATH)", ambient), pluginWarning);
   });
 
   it("checks parity by hand as the README says: the pack finds the peer stack through the backend", () => {

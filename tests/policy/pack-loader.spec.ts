@@ -42,22 +42,29 @@ interface PackRun {
   stderr: string;
 }
 
-/** Runs the pack as the engine does (cwd = pack, program = `program`) until it prints its port. */
+const PORT_TIMEOUT_MS = 45_000;
+
+/** Runs the pack as the engine does (cwd = pack, program = `program`) until it prints its port; always stops it. */
 function runPack(program: string, probe: string): Promise<PackRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["-r", probe, RUN_POLICY_PACK, "127.0.0.1:1", program], { cwd: POLICY, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
+    const finish = (result: PackRun | Error) => {
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    const timer = setTimeout(() => finish(new Error(`run-policy-pack ${program} printed no port in ${PORT_TIMEOUT_MS / 1000} s:\n${stdout}${stderr}`)), PORT_TIMEOUT_MS);
     child.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
-      const port = /^(\d+)\s*$/m.exec(stdout);
-      if (port) {
-        child.kill();
-        resolve({ port: Number(port[1]), stderr });
-      }
+      // The analyzer prints its port on a line of its own.
+      const port = /^(\d+)\n/m.exec(stdout);
+      if (port) finish({ port: Number(port[1]), stderr });
     });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("exit", (code) => reject(new Error(`run-policy-pack ${program} exited (${code}) before printing a port:\n${stdout}${stderr}`)));
+    child.on("exit", (code) => finish(new Error(`run-policy-pack ${program} exited (${code}) before printing a port:\n${stdout}${stderr}`)));
   });
 }
 
@@ -65,8 +72,8 @@ describe("policy pack loader (policy/pack.js)", function () {
   this.timeout(60000);
   let probe: string;
 
-  before(function () {
-    if (!fs.existsSync(RUN_POLICY_PACK)) this.skip();
+  before(() => {
+    if (!fs.existsSync(RUN_POLICY_PACK)) throw new Error(`${RUN_POLICY_PACK} is missing: run bash scripts/policy-deps.sh`);
     probe = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pack-loader-")), "probe.js");
     fs.writeFileSync(probe, PROBE);
   });
