@@ -308,13 +308,21 @@ setup_node() {
 # installed carries the cache key of its build in ${STAMP}: a changed build
 # (a wrapper edited) is installed again over it.
 STAMP=.team-environments-build
+PULUMI_HOME_DIR=""
 PLUGINS_DIR=""
 resolve_plugins_dir() {
   STEP="plugin directory"
-  local home=${PULUMI_HOME:-$HOME/.pulumi}
-  mkdir -p "${home}/plugins"
+  # Pulumi's own rule: $PULUMI_HOME, else .pulumi in the home directory the user
+  # database gives (not $HOME: they differ under `HOME=/tmp/x`).
+  PULUMI_HOME_DIR=${PULUMI_HOME:-}
+  if [[ -z "${PULUMI_HOME_DIR}" ]]; then
+    local user_home
+    user_home=$(getent passwd "$(id -u)" | cut -d: -f6 || true)
+    PULUMI_HOME_DIR=${user_home:-$HOME}/.pulumi
+  fi
+  mkdir -p "${PULUMI_HOME_DIR}/plugins"
   # The real directory: a local workspace's PULUMI_HOME links its plugins here.
-  PLUGINS_DIR=$(cd -P "${home}/plugins" && pwd)
+  PLUGINS_DIR=$(cd -P "${PULUMI_HOME_DIR}/plugins" && pwd)
 }
 
 # installed_by_user NAME VERSION: a complete plugin of that exact version that
@@ -335,8 +343,12 @@ install_plugin() {
     return 0
   fi
   run_step "install plugin resource-${name} v${version} into ${PLUGINS_DIR}" "${LOG_DIR}/plugin-${name}.log" \
-    "${PULUMI_BIN_DIR}/pulumi" plugin install --reinstall resource "${name}" "${version}" \
+    env PULUMI_HOME="${PULUMI_HOME_DIR}" "${PULUMI_BIN_DIR}/pulumi" plugin install --reinstall resource "${name}" "${version}" \
     --file "${dir}/pulumi-resource-${name}"
+  if [[ ! -x "${target}/pulumi-resource-${name}" ]]; then
+    echo "toolchain: step '${STEP}': pulumi reported success but ${target} has no pulumi-resource-${name}" >&2
+    exit 1
+  fi
   echo "${key}" >"${target}/${STAMP}"
 }
 
