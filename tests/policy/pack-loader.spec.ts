@@ -80,9 +80,12 @@ describe("policy pack loader (policy/pack.js)", function () {
 
   after(() => probe && fs.rmSync(path.dirname(probe), { recursive: true, force: true }));
 
-  it("is the pack's main", () => {
+  it("is the pack's main, with the very sucrase the program loads through", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(POLICY, "package.json"), "utf8"));
+    const root = JSON.parse(fs.readFileSync(path.join(POLICY, "..", "package.json"), "utf8"));
     assert.strictEqual(pkg.main, "pack.js");
+    assert.match(pkg.dependencies.sucrase, /^\d+\.\d+\.\d+$/, "pinned exactly");
+    assert.strictEqual(pkg.dependencies.sucrase, root.dependencies.sucrase, "policy/package.json vs package.json");
   });
 
   it("serves the pack with ts-node registered but compiling nothing", async () => {
