@@ -169,8 +169,6 @@ bin_of() {
 
 pid_file() { echo "$PIDS/$1.pid"; }
 
-# The pid recorded for NAME if that process is alive and still runs our binary
-# (guards against a recycled pid); empty otherwise.
 # The pid `start` recorded for NAME, if it is a running process (of whatever executable).
 recorded_pid() {
   local f pid
@@ -181,6 +179,8 @@ recorded_pid() {
   return 0
 }
 
+# The pid recorded for NAME if that process is alive and still runs our binary
+# (guards against a recycled pid); empty otherwise.
 live_pid() {
   local name="$1" pid exe
   pid="$(recorded_pid "$name")"

@@ -31,15 +31,14 @@ RUN_DIR="$CLUSTER_DIR/run"           # per node: containerd state and socket (sh
 DNS_IP=10.96.0.10
 NETPOL_USER=system:kube-router-netpol  # the NetworkPolicy controller's identity (client cert)
 CLUSTER_DOMAIN=cluster.local
+# Where every kubelet serves device-plugin registration, whatever its --root-dir (kubelet's pluginapi.KubeletSocket).
+DEVICE_PLUGIN_SOCKET=/var/lib/kubelet/device-plugins/kubelet.sock
 
 node_name() { echo "node-$1"; }
 node_ip() { echo "10.244.$1.1"; }
 node_subnet() { echo "10.244.$1.0/24"; }
 node_bridge() { echo "tenode$1"; }
 node_socket() { echo "$RUN_DIR/node-$1/containerd.sock"; }
-# Where every kubelet serves device-plugin registration, whatever its --root-dir (kubelet's pluginapi.KubeletSocket).
-DEVICE_PLUGIN_SOCKET=/var/lib/kubelet/device-plugins/kubelet.sock
-
 node_ctr() { local i="$1"; shift; ctr --address "$(node_socket "$i")" -n k8s.io "$@"; }
 
 # --------------------------------------------------------------- checks ----
@@ -498,8 +497,8 @@ start_real_nodes() {
     rm -f "$DEVICE_PLUGIN_SOCKET"
     start_kubelet "$i"
     wait_for 30 "kubelet-$i's device-plugin socket" "kubelet-$i" test -S "$DEVICE_PLUGIN_SOCKET"
+    kubelets+=("kubelet-$i")
   done
-  for ((i = 0; i < NODES; i++)); do kubelets+=("kubelet-$i"); done
   wait_for 120 "$NODES Ready nodes" "${kubelets[*]}" real_nodes_ready
   start_kube_proxy
   start_netpol
