@@ -174,7 +174,7 @@ K8S_KEY=""
 setup_kubernetes() {
   STEP="kubernetes provider"
   if installed_by_user kubernetes "${K8S_PROVIDER_VERSION}"; then
-    K8S_DIR=${PLUGINS_DIR}/resource-kubernetes-v${K8S_PROVIDER_VERSION}
+    K8S_DIR=$(plugin_dir kubernetes "${K8S_PROVIDER_VERSION}")
     log "kubernetes: using installed ${K8S_DIR}"
     return
   fi
@@ -226,7 +226,7 @@ RANDOM_KEY=""
 setup_random() {
   STEP="random provider"
   if installed_by_user random "${RANDOM_VERSION}"; then
-    RANDOM_DIR=${PLUGINS_DIR}/resource-random-v${RANDOM_VERSION}
+    RANDOM_DIR=$(plugin_dir random "${RANDOM_VERSION}")
     log "random: using installed ${RANDOM_DIR}"
     return
   fi
@@ -325,27 +325,34 @@ resolve_plugins_dir() {
   PLUGINS_DIR=$(cd -P "${PULUMI_HOME_DIR}/plugins" && pwd)
 }
 
-# installed_by_user NAME VERSION: a complete plugin of that exact version that
-# this script did not install (e.g. a released one from `pulumi plugin install`).
-installed_by_user() {
-  local dir=${PLUGINS_DIR}/resource-$1-v$2
-  [[ -x "${dir}/pulumi-resource-$1" && ! -e "${dir}.partial" && ! -e "${dir}/${STAMP}" ]]
+# plugin_dir NAME VERSION: where Pulumi keeps that plugin.
+plugin_dir() { echo "${PLUGINS_DIR}/resource-$1-v$2"; }
+
+# installed NAME VERSION: a complete install of that plugin (no `.partial` marker
+# of an interrupted one).
+installed() {
+  local dir
+  dir=$(plugin_dir "$1" "$2")
+  [[ -x "${dir}/pulumi-resource-$1" && ! -e "${dir}.partial" ]]
 }
+
+# installed_by_user NAME VERSION: installed, and not by this script (e.g. a
+# released plugin from `pulumi plugin install`).
+installed_by_user() { installed "$1" "$2" && [[ ! -e "$(plugin_dir "$1" "$2")/${STAMP}" ]]; }
 
 # install_plugin NAME VERSION BUILD_DIR KEY
 install_plugin() {
-  local name=$1 version=$2 dir=$3 key=$4
-  local target=${PLUGINS_DIR}/resource-${name}-v${version}
+  local name=$1 version=$2 dir=$3 key=$4 target
+  target=$(plugin_dir "${name}" "${version}")
   STEP="install plugin ${name}"
   [[ "${dir}" == "${target}" ]] && return 0 # the user's own, used as is
-  if [[ -x "${target}/pulumi-resource-${name}" && ! -e "${target}.partial" &&
-    "$(cat "${target}/${STAMP}" 2>/dev/null || true)" == "${key}" ]]; then
+  if installed "${name}" "${version}" && [[ "$(cat "${target}/${STAMP}" 2>/dev/null || true)" == "${key}" ]]; then
     return 0
   fi
   run_step "install plugin resource-${name} v${version} into ${PLUGINS_DIR}" "${LOG_DIR}/plugin-${name}.log" \
     env PULUMI_HOME="${PULUMI_HOME_DIR}" "${PULUMI_BIN_DIR}/pulumi" plugin install --reinstall resource "${name}" "${version}" \
     --file "${dir}/pulumi-resource-${name}"
-  if [[ ! -x "${target}/pulumi-resource-${name}" ]]; then
+  if ! installed "${name}" "${version}"; then
     echo "toolchain: step '${STEP}': pulumi reported success but ${target} has no pulumi-resource-${name}" >&2
     exit 1
   fi
