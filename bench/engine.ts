@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { cacheDir, pulumiHome, ROOT, run, toolchainEnv } from "../scripts/local/env";
+import { cacheDir, localWorkspaceEnv, ROOT, run, toolchainEnv } from "../scripts/local/env";
 import { benchRounds } from "./rounds";
 
 const STACK = "bench";
@@ -30,23 +30,14 @@ function emptyProject(toolchain: NodeJS.ProcessEnv, name: string, program: strin
   const dir = path.join(cacheDir(), "workspaces", `bench-engine-${name}`);
   fs.rmSync(dir, { recursive: true, force: true });
   const project = path.join(dir, "project");
-  fs.mkdirSync(path.join(dir, "state"), { recursive: true });
-  fs.mkdirSync(project);
+  fs.mkdirSync(project, { recursive: true });
   const pulumiYaml = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
   // The project's name and runtime (language host options, loader); not its stack config.
   fs.writeFileSync(path.join(project, "Pulumi.yaml"), stringify({ name: pulumiYaml.name, runtime: pulumiYaml.runtime }));
   fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "bench-engine", private: true, main: "index.ts" }));
   fs.writeFileSync(path.join(project, "index.ts"), `// Registers nothing.\n${program}export {};\n`);
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
-  const env = {
-    ...toolchain,
-    PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
-    PULUMI_HOME: pulumiHome(path.join(dir, "pulumi-home"), toolchain),
-    // A throwaway local backend: the passphrase protects nothing.
-    PULUMI_CONFIG_PASSPHRASE: "bench",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-  };
+  const env = localWorkspaceEnv(dir, toolchain);
   run("pulumi stack init", "pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: project, env });
   return { dir: project, env };
 }

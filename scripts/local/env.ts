@@ -77,6 +77,22 @@ export function pulumiHome(dir: string, toolchain: NodeJS.ProcessEnv): string {
   return dir;
 }
 
+/**
+ * The environment of a local Pulumi workspace at `dir`: the toolchain's (CLI and node on PATH, the
+ * plugin settings of env.sh), a `file://` backend in `dir/state`, a PULUMI_HOME of its own
+ * ({@link pulumiHome}) and a passphrase that protects nothing outside this machine.
+ */
+export function localWorkspaceEnv(dir: string, toolchain: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const state = path.join(dir, "state");
+  fs.mkdirSync(state, { recursive: true });
+  return {
+    ...toolchain,
+    PULUMI_BACKEND_URL: `file://${state}`,
+    PULUMI_HOME: pulumiHome(path.join(dir, "pulumi-home"), toolchain),
+    PULUMI_CONFIG_PASSPHRASE: "team-environments-local",
+  };
+}
+
 /** Paths the local cluster writes (see scripts/cluster.sh). */
 export function clusterPaths() {
   const dir = path.join(cacheDir(), "cluster");

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { CONFIG_NAMESPACE, ConfigError, kindOfStack, Settings, settingsOf } from "../../config";
-import { cacheDir, clusterPaths, LocalError, pulumiHome, ROOT, run } from "./env";
+import { cacheDir, clusterPaths, LocalError, localWorkspaceEnv, ROOT, run } from "./env";
 
 /** Which policy-config file applies to a stack. */
 export function policyConfigFor(stack: string): string {
@@ -56,22 +56,14 @@ export class LocalStacks {
   constructor(name: string, toolchain: NodeJS.ProcessEnv, opts: { fresh?: boolean; kubeconfig?: string } = {}) {
     this.dir = path.join(cacheDir(), "workspaces", name);
     this.project = path.join(this.dir, "project");
-    const state = path.join(this.dir, "state");
     if (opts.fresh) fs.rmSync(this.dir, { recursive: true, force: true });
     fs.rmSync(this.project, { recursive: true, force: true });
     copyTree(ROOT, this.project);
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(this.project, "node_modules"));
     fs.symlinkSync(path.join(ROOT, "policy", "node_modules"), path.join(this.project, "policy", "node_modules"));
-    fs.mkdirSync(state, { recursive: true });
     this.env = {
-      ...toolchain,
-      PULUMI_BACKEND_URL: `file://${state}`,
-      PULUMI_HOME: pulumiHome(path.join(this.dir, "pulumi-home"), toolchain),
-      // A local demo backend: the passphrase protects nothing outside this machine.
-      PULUMI_CONFIG_PASSPHRASE: "team-environments-local",
+      ...localWorkspaceEnv(this.dir, toolchain),
       KUBECONFIG: opts.kubeconfig ?? clusterPaths().admin,
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
     };
   }
