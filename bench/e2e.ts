@@ -17,15 +17,10 @@ import { stringify } from "yaml";
 import { clusterDown, clusterNodeKind, clusterPaths, clusterUp, LocalError, run, toolchainEnv } from "../scripts/local/env";
 import { LocalStacks, localImages } from "../scripts/local/stacks";
 import { Breakdown, breakdown, timedWithEvents } from "./phases";
-import { benchRounds } from "./rounds";
+import { benchRounds, median, seconds } from "./measure";
 
 const SERVER_FIELDS = ["uid", "resourceVersion", "managedFields", "creationTimestamp", "generation", "annotations"];
 
-function seconds<T>(fn: () => T): number {
-  const start = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
 
 /** The stack's Kubernetes objects as the program rendered them (inputs), moved to namespace `to`. */
 function render(exportFile: string, from: string, to: string): string {
@@ -49,7 +44,6 @@ function render(exportFile: string, from: string, to: string): string {
   return objects.map((o) => stringify(o)).join("---\n");
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Median of each phase over the rounds, and the slowest steps of the median round. */
 function printPhases(what: string, runs: Breakdown[]) {

@@ -10,17 +10,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { cacheDir, localWorkspaceEnv, ROOT, run, toolchainEnv } from "../scripts/local/env";
-import { benchRounds } from "./rounds";
+import { benchRounds, median, seconds } from "./measure";
 
 const STACK = "bench";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function seconds(fn: () => unknown): number {
-  const start = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
 
 /** The SDKs the program imports (index.ts and components/). */
 const SDKS = ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/github"];

@@ -6,7 +6,7 @@
 import * as path from "path";
 import { ServiceDefinition } from "../base/catalogue";
 import { ProgramRun, ROOT, runProgram } from "../tests/support/program";
-import { benchRounds } from "./rounds";
+import { benchRounds, median } from "./measure";
 
 const STACKS = ["qa", "staging", "production", "feature-pr-142"];
 
@@ -31,7 +31,6 @@ async function timed(fn: () => Promise<ProgramRun>): Promise<{ ms: number; resou
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, resources: run.resources.length };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs the program benchmark and returns its report lines. */
 export async function benchProgram(): Promise<string[]> {

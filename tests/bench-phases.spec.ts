@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { breakdown, timedWithEvents, TimedRun } from "../bench/phases";
-import { benchRounds } from "../bench/rounds";
+import { benchRounds } from "../bench/measure";
 import { LocalError } from "../scripts/local/env";
 
 const urn = (type: string, name: string) => `urn:pulumi:feature-pr-9::team-environments::${type}::${name}`;
