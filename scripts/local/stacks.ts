@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { CONFIG_NAMESPACE, ConfigError, kindOfStack, Settings, settingsOf } from "../../config";
+import { ConfigError, Settings, settingsOf } from "../../config";
 import { cacheDir, clusterPaths, LocalError, localWorkspaceEnv, ROOT, run } from "./env";
 
 /** Which policy-config file applies to a stack. */
@@ -205,7 +205,6 @@ export class LocalStacks {
  * first deploy.
  */
 export function requiredSecrets(stack: string, config: Record<string, string>): { namespace?: string; names: string[] } {
-  if ((config[`${CONFIG_NAMESPACE}:environmentKind`] ?? kindOfStack(stack)) === "cluster") return { names: [] };
   let settings: Settings;
   try {
     settings = settingsOf(stack, config);
