@@ -47,8 +47,8 @@ export class Environment extends pulumi.ComponentResource {
     const child = { parent: this, deletedWith: this.guardrails?.deletedWith };
     this.database = new Postgres(
       `${name}-postgres`,
-      { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect },
-      { ...child, dependsOn: inNamespace },
+      { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect, dependsOn: inNamespace },
+      child,
     );
     this.app = new App(
       `${name}-app`,

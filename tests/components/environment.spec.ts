@@ -18,16 +18,26 @@ describe("Environment", () => {
     assert.strictEqual(await promiseOf(component.namespace), "feature-pr-7");
   });
 
-  it("creates a preview's database and app only after its namespace, quota and the deployer's Secrets binding", async () => {
+  it("creates a preview's database objects and app only after its namespace, quota and the deployer's Secrets binding; the password at once", async () => {
     const { resources } = await construct(environment(appSettings("feature-pr-7")));
     const namespace = created(resources, "kubernetes:core/v1:Namespace", "feature-pr-7-namespace").urn;
     const quota = created(resources, "kubernetes:core/v1:ResourceQuota", "feature-pr-7-quota").urn;
+    const limits = created(resources, "kubernetes:core/v1:LimitRange", "feature-pr-7-limits").urn;
     const secretsBinding = created(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "feature-pr-7-preview-deployer-secrets").urn;
-    // Registered on the components: a child registers only once its parent has, so the parent's dependencies come first.
-    for (const [type, name] of [["team-environments:k8s:Postgres", "feature-pr-7-postgres"], ["team-environments:k8s:App", "feature-pr-7-app"]]) {
+    // The app: on its component (a child registers only once its parent has, so the parent's
+    // dependencies come first). The database: on each Kubernetes object, so that its password,
+    // which needs none of them, is not held back with them (it would start last).
+    for (const [type, name] of [
+      ["team-environments:k8s:App", "feature-pr-7-app"],
+      ["kubernetes:core/v1:Secret", "feature-pr-7-postgres-credentials"],
+      ["kubernetes:apps/v1:Deployment", "feature-pr-7-postgres-deployment"],
+      ["kubernetes:core/v1:Service", "feature-pr-7-postgres-service"],
+    ]) {
       const r = created(resources, type, name);
-      for (const before of [namespace, quota, secretsBinding]) assert.ok(r.dependencies.includes(before), `${name} waits for ${before}`);
+      for (const before of [namespace, quota, limits, secretsBinding]) assert.ok(r.dependencies.includes(before), `${name} waits for ${before}`);
     }
+    assert.deepStrictEqual(created(resources, "team-environments:k8s:Postgres", "feature-pr-7-postgres").dependencies, []);
+    assert.deepStrictEqual(created(resources, "random:index/randomPassword:RandomPassword", "feature-pr-7-postgres-password").dependencies, []);
   });
 
   it("destroys a preview as kubectl does: every object but the namespace is deleted with it; long-lived environments delete object by object", async () => {
