@@ -8,9 +8,14 @@
 // loader back (read the file, compile it as JavaScript), and sucrase's own register wraps that:
 // ts-node never sees a .ts file. Types are checked where they belong: `npm test` runs tsc over
 // policy/ (tests/policy/pack-loader.spec.ts proves ts-node compiles nothing here).
+// Node's module compile cache is on for what loads from here, as for the program
+// (../program-loader.js), and written once the pack is loaded: the engine kills the pack at the
+// end of a run, before Node would write it at exit.
 "use strict";
 const fs = require("fs");
 
+require("node:module").enableCompileCache?.();
 require.extensions[".ts"] = (module, filename) => module._compile(fs.readFileSync(filename, "utf8"), filename);
 require("sucrase/register/ts");
 require("./index.ts");
+require("node:module").flushCompileCache?.();
