@@ -18,7 +18,8 @@ export interface PostgresArgs {
   /**
    * What its Kubernetes objects wait for (a preview's namespace, quota and the deployer's Secret
    * binding). Not the component's own `dependsOn`: that would hold back the password too, which
-   * needs nothing and would then start last (~0.3 s of every preview's critical path).
+   * needs none of them, and with it the start of the random provider, on the preview's critical
+   * path (password → Secret → database → migrations → rollout).
    */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -63,7 +64,7 @@ export class Postgres extends pulumi.ComponentResource {
       { ...inNamespace, protect },
     );
 
-    this.workload = this.createWorkload(name, args, postgresContainer(s, this.credentials.metadata.name, args.appName), labels, selector);
+    this.workload = this.createWorkload(name, args, postgresContainer(s, this.credentials.metadata.name, args.appName), labels, selector, inNamespace);
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -85,6 +86,7 @@ export class Postgres extends pulumi.ComponentResource {
     container: k8s.types.input.core.v1.Container,
     labels: Record<string, string>,
     selector: Record<string, string>,
+    opts: pulumi.CustomResourceOptions,
   ): k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet {
     const s = args.settings;
     const scratch = [
@@ -101,7 +103,7 @@ export class Postgres extends pulumi.ComponentResource {
       // The data lives as long as the pod: a preview's database starts empty on every restart.
       const data = { name: "data", emptyDir: { sizeLimit: EPHEMERAL_DATA_LIMIT } };
       const spec = { replicas: 1, strategy: { type: "Recreate" }, selector: { matchLabels: selector }, template: { metadata: { labels }, spec: podSpec([data, ...scratch]) } };
-      return new k8s.apps.v1.Deployment(`${name}-deployment`, { metadata: { name: NAME, namespace: args.namespace, labels }, spec }, { parent: this, dependsOn: args.dependsOn });
+      return new k8s.apps.v1.Deployment(`${name}-deployment`, { metadata: { name: NAME, namespace: args.namespace, labels }, spec }, opts);
     }
     return new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
@@ -124,7 +126,7 @@ export class Postgres extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this, dependsOn: args.dependsOn, protect: args.protect },
+      { ...opts, protect: args.protect },
     );
   }
 }
