@@ -60,6 +60,9 @@ function podsOf(namespace: string): Pod[] {
   const byWorkload = new Map<string, Pod>();
   for (const p of kubectlJson(["get", "pods", "-n", namespace]).items as any[]) {
     if (p.status.phase !== "Running" || !p.status.containerStatuses?.every((c: any) => c.ready)) continue;
+    // A pod of a finished rollout's old ReplicaSet stays Running and Ready through its grace
+    // period; a command exec'd into it is killed with it (exit 137).
+    if (p.metadata.deletionTimestamp) continue;
     const owner = p.metadata.ownerReferences?.[0];
     if (!owner || owner.kind === "Job") continue;
     const workload = p.metadata.labels?.[LABEL.name] ?? owner.name;
