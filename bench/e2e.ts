@@ -113,6 +113,8 @@ async function main() {
       `${what}: pulumi ${median(a).toFixed(1)} s, kubectl ${median(b).toFixed(1)} s, ratio median ${median(ratios).toFixed(2)} ` +
         `(min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}${goal ? `; goal ≤ ${goal}` : ""})`,
     );
+    // Each round's pair: a bimodal side (a namespace goes in 5.4 s or 10.4 s) shows here, not in the medians.
+    console.log(`  rounds (pulumi/kubectl s): ${a.map((x, i) => `${x.toFixed(1)}/${b[i].toFixed(1)}`).join(" ")}`);
   };
   console.log(`bench:e2e, ${rounds} rounds on ${kind} nodes, one preview environment (namespace, guardrails, 4 services, Postgres, migrations)`);
   line("up to Ready", results.pulumiUp, results.kubectlUp, 1.3);
