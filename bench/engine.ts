@@ -14,8 +14,6 @@ import { benchRounds, median, seconds } from "./measure";
 
 const STACK = "bench";
 
-
-
 /** The SDKs the program imports (index.ts and components/). */
 const SDKS = ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/random", "@pulumi/github"];
 
@@ -30,6 +28,8 @@ function emptyProject(toolchain: NodeJS.ProcessEnv, name: string, program: strin
   fs.writeFileSync(path.join(project, "Pulumi.yaml"), stringify({ name: pulumiYaml.name, runtime: pulumiYaml.runtime }));
   fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "bench-engine", private: true, main: "index.ts" }));
   fs.writeFileSync(path.join(project, "index.ts"), `// Registers nothing.\n${program}export {};\n`);
+  // The runtime's nodeargs load it from the project directory.
+  fs.copyFileSync(path.join(ROOT, "program-loader.js"), path.join(project, "program-loader.js"));
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
   const env = localWorkspaceEnv(dir, toolchain);
   run("pulumi stack init", "pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: project, env });

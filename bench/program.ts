@@ -31,7 +31,6 @@ async function timed(fn: () => Promise<ProgramRun>): Promise<{ ms: number; resou
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, resources: run.resources.length };
 }
 
-
 /** Runs the program benchmark and returns its report lines. */
 export async function benchProgram(): Promise<string[]> {
   const rounds = benchRounds();
