@@ -23,7 +23,7 @@ import { clusterDown, clusterNodeKind, clusterPaths, clusterUp, LocalError, run,
 import { LocalStacks, localImages } from "../scripts/local/stacks";
 import { Breakdown, breakdown, timedWithEvents } from "./phases";
 import { benchRounds, median, seconds } from "./measure";
-import { promisedSteps, renderObjects, toYaml, waitArgs } from "./manifests";
+import { isAwaited, promisedSteps, renderObjects, toYaml, waitArgs } from "./manifests";
 
 /** Median of each phase over the rounds, and the slowest steps of the median round. */
 function printPhases(what: string, runs: Breakdown[]) {
@@ -52,11 +52,6 @@ async function main() {
   const stacks = new LocalStacks("bench-e2e", toolchain, { fresh: true });
   const env = { ...stacks.env, KUBECONFIG: clusterPaths().admin };
   const kubectl = (args: string[], input?: string) => run(`kubectl ${args[0]}`, "kubectl", args, { env, input });
-  const rollouts = (kind: string, namespace: string) => {
-    for (const o of kubectl(["get", kind, "-n", namespace, "-o", "name"]).split("\n").filter(Boolean)) {
-      kubectl(["rollout", "status", o, "-n", namespace, "--timeout=300s"]);
-    }
-  };
   const results = { pulumiUp: [] as number[], kubectlUp: [] as number[], orderedUp: [] as number[], pulumiDestroy: [] as number[], kubectlDestroy: [] as number[] };
   const phases = { up: [] as Breakdown[], destroy: [] as Breakdown[] };
   const fixed = { preview: [] as number[], previewWithPack: [] as number[], version: [] as number[] };
@@ -78,13 +73,13 @@ async function main() {
       fixed.previewWithPack.push(seconds(() => stacks.pulumi(["preview", "--stack", stack, "--policy-pack", "policy", "--policy-pack-config", packConfig])));
       fixed.version.push(seconds(() => run("pulumi version", "pulumi", ["version"], { env: stacks.env })));
       const doc = JSON.parse(fs.readFileSync(stacks.exportTo(stack), "utf8"));
-      const manifests = toYaml(renderObjects(doc, stack, copy).map((r) => r.object));
+      const objects = renderObjects(doc, stack, copy).map((r) => r.object);
+      const manifests = toYaml(objects);
       fs.writeFileSync(path.join(stacks.dir, `${copy}.yaml`), manifests);
       results.kubectlUp.push(
         seconds(() => {
           kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], manifests);
-          kubectl(["wait", "--for=condition=complete", "job", "--all", "-n", copy, "--timeout=300s"]);
-          rollouts("deployments", copy);
+          for (const o of objects.filter(isAwaited)) kubectl(waitArgs(o));
         }),
       );
       // The same objects in the order the program's graph promises (guardrails before pods, the

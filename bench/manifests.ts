@@ -58,6 +58,9 @@ export function toYaml(objects: any[]): string {
 /** Kinds the engine waits on before their dependents: workloads until rolled out, Jobs until complete. */
 const AWAITED = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job"]);
 
+/** Whether kubectl must wait for the object ({@link waitArgs}) as the engine does. */
+export const isAwaited = (o: any): boolean => AWAITED.has(o.kind);
+
 /** One kubectl step: objects applied together, then the awaited ones among them that later steps need. */
 export interface Step {
   apply: any[];
@@ -82,7 +85,7 @@ export function promisedSteps(objects: Rendered[]): { steps: Step[]; rest: any[]
     let l = 0;
     for (const u of r.waitsFor) {
       const dep = byUrn.get(u);
-      if (dep && u !== r.urn && AWAITED.has(dep.object.kind)) l = Math.max(l, levelOf(dep) + 1);
+      if (dep && u !== r.urn && isAwaited(dep.object)) l = Math.max(l, levelOf(dep) + 1);
     }
     level.set(r.urn, l);
     return l;
@@ -96,7 +99,7 @@ export function promisedSteps(objects: Rendered[]): { steps: Step[]; rest: any[]
   const needed = new Set(objects.flatMap((r) => [...r.waitsFor]));
   const rest: any[] = [];
   for (const r of objects) {
-    if (!AWAITED.has(r.object.kind)) continue;
+    if (!isAwaited(r.object)) continue;
     (needed.has(r.urn) ? steps[levelOf(r)].awaitBeforeNext : rest).push(r.object);
   }
   return { steps, rest };
