@@ -13,7 +13,7 @@ export interface AppArgs {
   settings: AppSettings;
   /** Database connection the services use. */
   database: { host: pulumi.Input<string>; port: number; credentialsSecret: pulumi.Input<string> };
-  /** Resources the services must wait for (the database). */
+  /** What the services that use the database wait for ({@link Postgres.clientDependencies}). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 

@@ -56,7 +56,7 @@ export class Environment extends pulumi.ComponentResource {
         namespace: this.namespace,
         settings: s,
         database: { host: this.database.host, port: this.database.port, credentialsSecret: this.database.credentials.metadata.name },
-        dependsOn: [this.database],
+        dependsOn: this.database.clientDependencies,
       },
       { ...child, dependsOn: inNamespace },
     );

@@ -43,6 +43,15 @@ export class Postgres extends pulumi.ComponentResource {
   /** In-cluster host name of the database. */
   readonly host: pulumi.Output<string>;
   readonly port: number;
+  /**
+   * What the database's clients (the app's migrations and the services that use it) wait for:
+   * its credentials Secret and Service, and a persistent database's StatefulSet rollout — a
+   * migration never runs against a database that is being restarted (production does not retry
+   * one). Not an ephemeral database's rollout: the migrations wait for it to accept connections
+   * themselves (MIGRATE_CONNECT_TIMEOUT) and a service is ready only once they have run, so a
+   * preview's migrations start while Postgres starts instead of after it.
+   */
+  readonly clientDependencies: pulumi.Resource[];
 
   constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:Postgres", name, {}, opts);
@@ -76,6 +85,7 @@ export class Postgres extends pulumi.ComponentResource {
       inNamespace,
     );
     this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
+    this.clientDependencies = [this.credentials, this.service, ...(s.mode === "persistent" ? [this.workload] : [])];
     this.registerOutputs({ host: this.host, port: this.port });
   }
 

@@ -40,6 +40,26 @@ describe("Environment", () => {
     assert.deepStrictEqual(created(resources, "random:index/randomPassword:RandomPassword", "feature-pr-7-postgres-password").dependencies, []);
   });
 
+  it("starts a preview's migrations while its database starts; a persistent database's only once it has rolled out", async () => {
+    for (const [stack, workload] of [
+      ["feature-pr-7", "kubernetes:apps/v1:Deployment"],
+      ["staging", "kubernetes:apps/v1:StatefulSet"],
+      ["production", "kubernetes:apps/v1:StatefulSet"],
+    ]) {
+      const { resources } = await construct(environment(appSettings(stack)));
+      const urn = (type: string, suffix: string) => created(resources, type, `${stack}-postgres-${suffix}`).urn;
+      const database = urn(workload, workload.endsWith("Deployment") ? "deployment" : "statefulset");
+      const migrations = resources.filter((r) => r.type === "kubernetes:batch/v1:Job" && r.name.endsWith("-migrations"));
+      assert.ok(migrations.length > 0, stack);
+      for (const job of migrations) {
+        for (const before of [urn("kubernetes:core/v1:Secret", "credentials"), urn("kubernetes:core/v1:Service", "service")]) {
+          assert.ok(job.dependencies.includes(before), `${stack}: ${job.name} waits for ${before}`);
+        }
+        assert.strictEqual(job.dependencies.includes(database), stack !== "feature-pr-7", `${stack}: ${job.name} waits for the database's rollout`);
+      }
+    }
+  });
+
   it("destroys a preview as kubectl does: every object but the namespace is deleted with it; long-lived environments delete object by object", async () => {
     // The engine passes deletedWith from a parent to children that set none: follow it as the engine does.
     const effective = (resources: RecordedResource[]) => {
