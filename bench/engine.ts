@@ -28,8 +28,9 @@ function emptyProject(toolchain: NodeJS.ProcessEnv, name: string, program: strin
   fs.writeFileSync(path.join(project, "Pulumi.yaml"), stringify({ name: pulumiYaml.name, runtime: pulumiYaml.runtime }));
   fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "bench-engine", private: true, main: "index.ts" }));
   fs.writeFileSync(path.join(project, "index.ts"), `// Registers nothing.\n${program}export {};\n`);
-  // The runtime's nodeargs load it from the project directory.
+  // The runtime's nodeargs load it from the project directory; it loads policy/ts-loader.js.
   fs.copyFileSync(path.join(ROOT, "program-loader.js"), path.join(project, "program-loader.js"));
+  fs.symlinkSync(path.join(ROOT, "policy"), path.join(project, "policy"));
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
   const env = localWorkspaceEnv(dir, toolchain);
   run("pulumi stack init", "pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: project, env });

@@ -4,18 +4,11 @@
 // which registers ts-node with `typeCheck: true` for every .ts file, whatever tsconfig.json or the
 // environment say: type-checking the pack took ~1.7 s of every preview and up on 2 cores. The
 // program loads through sucrase without a type check (Pulumi.yaml `nodeargs`); the pack does the
-// same here. ts-node's hook delegates to the loader it found, so `.ts` first gets Node's plain
-// loader back (read the file, compile it as JavaScript), and sucrase's own register wraps that:
-// ts-node never sees a .ts file. Types are checked where they belong: `npm test` runs tsc over
-// policy/ (tests/policy/pack-loader.spec.ts proves ts-node compiles nothing here).
-// Node's module compile cache is on for what loads from here, as for the program
-// (../program-loader.js), and written once the pack is loaded: the engine kills the pack at the
-// end of a run, before Node would write it at exit.
+// same here: ts-loader.js replaces ts-node's `.ts` hook, so ts-node never sees a .ts file. Types are
+// checked where they belong: `npm test` runs tsc over policy/ (tests/policy/pack-loader.spec.ts
+// proves ts-node compiles nothing here). Node's compile cache is written once the pack is loaded:
+// the engine kills the pack at the end of a run, before Node would write it at exit.
 "use strict";
-const fs = require("fs");
-
-require("node:module").enableCompileCache?.();
-require.extensions[".ts"] = (module, filename) => module._compile(fs.readFileSync(filename, "utf8"), filename);
-require("sucrase/register/ts");
+require("./ts-loader.js").register(require);
 require("./index.ts");
 require("node:module").flushCompileCache?.();

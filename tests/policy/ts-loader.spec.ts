@@ -1,0 +1,85 @@
+/**
+ * policy/ts-loader.js, the .ts loader of the program (program-loader.js) and the pack (pack.js):
+ * sucrase's output cached per file and used only while the source is unchanged. Each case runs a
+ * fresh Node (this one) with a temp dir of its own, as the engine starts the program.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const LOADER = path.join(__dirname, "..", "..", "program-loader.js");
+
+/** A module with types, an import and an error thrown from line 6. */
+const SOURCE = (value: string) => `import * as path from "path";
+interface Named { name: string }
+const named: Named = { name: ${JSON.stringify(value)} };
+export const answer = path.basename(named.name);
+export function fail(): never {
+  throw new Error("from line 6");
+}
+`;
+
+interface Run {
+  answer: string;
+  sucraseLoaded: boolean;
+  failedAt: string;
+}
+
+describe("the .ts loader (policy/ts-loader.js)", function () {
+  this.timeout(30000);
+  let dir: string;
+  let tmp: string;
+  let file: string;
+
+  const load = (env: NodeJS.ProcessEnv = {}): Run => {
+    const script = `
+      const m = require(${JSON.stringify(file)});
+      let failedAt = "";
+      try { m.fail(); } catch (e) { failedAt = /module\\.ts:(\\d+)/.exec(e.stack)[1]; }
+      const sucraseLoaded = Object.keys(require.cache).some((f) => f.includes(path.join("node_modules", "sucrase", "dist")));
+      process.stdout.write(JSON.stringify({ answer: m.answer, sucraseLoaded, failedAt }));`;
+    const r = spawnSync(process.execPath, ["-r", LOADER, "-e", `const path = require("path");${script}`], {
+      env: { ...process.env, TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: "", ...env },
+      encoding: "utf8",
+    });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const entries = () => {
+    const cache = path.join(tmp, "team-environments-ts");
+    return fs.existsSync(cache) ? (fs.readdirSync(cache, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(cache, f)).isFile()) : [];
+  };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ts-loader-"));
+    tmp = path.join(dir, "tmp");
+    fs.mkdirSync(tmp);
+    file = path.join(dir, "module.ts");
+    fs.writeFileSync(file, SOURCE("a/first"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("transpiles once, then loads the cached output without loading sucrase", () => {
+    assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: true, failedAt: "6" });
+    assert.strictEqual(entries().length, 1);
+    assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: false, failedAt: "6" }, "stack traces keep the .ts line");
+  });
+
+  it("transpiles a changed file again and keeps one entry per file", () => {
+    load();
+    fs.writeFileSync(file, SOURCE("b/second"));
+    assert.deepStrictEqual(load(), { answer: "second", sucraseLoaded: true, failedAt: "6" });
+    assert.deepStrictEqual(load(), { answer: "second", sucraseLoaded: false, failedAt: "6" });
+    assert.strictEqual(entries().length, 1);
+  });
+
+  it("caches nothing with NODE_DISABLE_COMPILE_CACHE=1, and still loads where the temp dir cannot be written", () => {
+    assert.deepStrictEqual(load({ NODE_DISABLE_COMPILE_CACHE: "1" }), { answer: "first", sucraseLoaded: true, failedAt: "6" });
+    assert.deepStrictEqual(entries(), []);
+    fs.writeFileSync(path.join(tmp, "team-environments-ts"), "a file where the cache's directory would be");
+    assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: true, failedAt: "6" });
+    assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: true, failedAt: "6" });
+  });
+});
