@@ -87,7 +87,11 @@ export function localWorkspaceEnv(dir: string, toolchain: NodeJS.ProcessEnv): No
   fs.mkdirSync(state, { recursive: true });
   return {
     ...toolchain,
-    PULUMI_BACKEND_URL: `file://${state}`,
+    // metadata=skip: the file backend (gocloud's fileblob) otherwise writes a `.attrs` sidecar
+    // next to each state file, in place, before it renames the new state in; a run killed in
+    // between leaves it empty and every later command fails with "failed to load checkpoint: EOF"
+    // (seen in the killed-up e2e). The state itself is written to a temp file and renamed.
+    PULUMI_BACKEND_URL: `file://${state}?metadata=skip`,
     PULUMI_HOME: pulumiHome(path.join(dir, "pulumi-home"), toolchain),
     PULUMI_CONFIG_PASSPHRASE: "team-environments-local",
   };

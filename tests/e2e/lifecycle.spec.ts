@@ -449,6 +449,10 @@ describe("end to end on a local control plane", function () {
         // already gone
       }
     }
+    // The file backend writes no `.attrs` sidecars (localWorkspaceEnv: metadata=skip): one written
+    // in place when the kill lands empties it, and the stack cannot be loaded any more.
+    const sidecars = (fs.readdirSync(path.join(stacks.dir, "state"), { recursive: true }) as string[]).filter((f) => f.endsWith(".attrs"));
+    assert.deepStrictEqual(sidecars, []);
     // The killed process left its lock and pending creates behind: release the lock, drop the
     // pending operations (server-side apply upserts the objects that did get created).
     stacks.pulumi(["cancel", "--yes", "--stack", stack]);
