@@ -1,17 +1,22 @@
 // Loads .ts files the way the program (../program-loader.js) and the pack (pack.js) run: transpiled
 // by sucrase (imports + typescript transforms), no type check at run time (`npm test` runs tsc).
 //
-// - Node's module compile cache (Node >= 22.1, which the toolchain installs; a no-op on older
-//   Node) is turned on first: V8's compiled code for every module loaded afterwards — the Pulumi
-//   harness, @pulumi/*, gRPC, the program — is reused while its source is unchanged.
-// - sucrase's output is cached too, by file: `<tmpdir>/team-environments-ts/sucrase-<version>/`, one
-//   file per source path (so the cache holds at most one entry per file, never grows with edits),
-//   used while the SHA-256 of the source it was made from matches. sucrase itself loads only on a
-//   miss. An unchanged program then spends nothing on transpiling (~0.1 s of CPU before the first
-//   resource). Unwritable temp dir: transpiled every time, as without the cache.
+// Two caches, both in the user's own cache directory — `$TEAM_ENV_CACHE`, else
+// `${XDG_CACHE_HOME:-~/.cache}/team-environments`, as the scripts' toolchain cache — never in a
+// shared temp dir: what is read from there is executed, with the deployer's credentials, so no
+// other local user may be able to write it.
+// - Node's module compile cache (`node-compile-cache/`; `module.enableCompileCache`, Node >= 22.8,
+//   which the toolchain installs; a no-op on older Node; `$NODE_COMPILE_CACHE` wins): V8's code for
+//   every module loaded afterwards — the Pulumi harness, @pulumi/*, gRPC, the program — reused
+//   while its source is unchanged.
+// - sucrase's output (`ts/sucrase-<version>-<options and loader hash>/`, only if this user alone can
+//   write it): one file per source path (one entry per file however often it is edited), used
+//   while the SHA-256 of the source it was made from matches; sucrase itself loads only on a miss.
+//   An unchanged program then spends nothing on transpiling (~0.1 s of CPU before the first
+//   resource). Unwritable: transpiled every time.
 // - No source map is appended: sucrase keeps every line where it was, so stack traces name the
 //   right line of the .ts file (only columns can differ).
-// NODE_DISABLE_COMPILE_CACHE=1 turns both caches off.
+// NODE_DISABLE_COMPILE_CACHE=1 turns both off.
 //
 // Plain Node built-ins only: the caller passes its own `require`, from which sucrase is resolved
 // (the program's from the root's node_modules, the pack's from policy/node_modules).
@@ -23,11 +28,23 @@ const path = require("path");
 
 const OPTIONS = { transforms: ["imports", "typescript"] };
 
+const sha256 = (text) => crypto.createHash("sha256").update(text).digest("hex");
+
+/** The user's cache directory for this project (the same as scripts/local/env.ts's `cacheDir`). */
+function cacheRoot(env = process.env) {
+  return env.TEAM_ENV_CACHE || path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache"), "team-environments");
+}
+
 /** Installs the .ts loader; `resolveFrom` is the caller's `require`. */
 function register(resolveFrom) {
-  require("module").enableCompileCache?.();
+  const root = cacheRoot();
+  require("module").enableCompileCache?.(process.env.NODE_COMPILE_CACHE || path.join(root, "node-compile-cache"));
   const version = resolveFrom("sucrase/package.json").version;
-  const dir = process.env.NODE_DISABLE_COMPILE_CACHE ? undefined : path.join(os.tmpdir(), "team-environments-ts", `sucrase-${version}`);
+  // Node turns its cache off when the variable is set at all, even empty: the same here.
+  const disabled = process.env.NODE_DISABLE_COMPILE_CACHE !== undefined;
+  // Output depends on sucrase's version, its options and this loader: all three name the directory.
+  const key = `sucrase-${version}-${sha256(JSON.stringify(OPTIONS) + fs.readFileSync(__filename, "utf8")).slice(0, 12)}`;
+  const dir = disabled ? undefined : privateDir(path.join(root, "ts", key));
   let sucrase;
   const transpile = (source, filename) => {
     sucrase ??= resolveFrom("sucrase");
@@ -39,33 +56,50 @@ function register(resolveFrom) {
   };
 }
 
-/** sucrase's output for `source` from the cache, or transpiled and stored (first line: the source's hash). */
+/**
+ * `dir`, created if needed, when only this user can write it (owned by them, no group or other
+ * write): what is read from it is executed. Otherwise (or not creatable) no cache.
+ */
+function privateDir(dir) {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = fs.lstatSync(dir);
+    const own = process.getuid === undefined || stat.uid === process.getuid();
+    return stat.isDirectory() && own && (stat.mode & 0o022) === 0 ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * sucrase's output for `source` from the cache, or transpiled and stored. An entry's first line
+ * holds the SHA-256 of the source it was made from and of the output that follows: a stale, torn or
+ * altered entry is transpiled again.
+ */
 function cached(dir, source, filename, transpile) {
-  const hash = crypto.createHash("sha256").update(source).digest("hex");
-  const entry = path.join(dir, crypto.createHash("sha256").update(filename).digest("hex"));
+  const sourceHash = sha256(source);
+  const entry = path.join(dir, sha256(filename));
   try {
     const stored = fs.readFileSync(entry, "utf8");
     const newline = stored.indexOf("\n");
-    if (stored.slice(0, newline) === hash) return stored.slice(newline + 1);
+    const code = stored.slice(newline + 1);
+    if (stored.slice(0, newline) === `${sourceHash} ${sha256(code)}`) return code;
   } catch {
     // Not cached yet.
   }
   const code = transpile(source, filename);
+  // Written whole to a new file of its own (never an existing one, nor through a link), then
+  // renamed: a concurrent run (the program and the pack start together) reads the old entry or the
+  // new one, never half of one.
+  const partial = `${entry}.${process.pid}.${crypto.randomBytes(6).toString("hex")}`;
   try {
-    // Written whole, then renamed: a concurrent run (the program and the pack start together)
-    // reads the old entry or the new one, never half of one.
-    fs.mkdirSync(dir, { recursive: true });
-    const partial = `${entry}.${process.pid}`;
-    fs.writeFileSync(partial, `${hash}\n${code}`);
-    try {
-      fs.renameSync(partial, entry);
-    } catch {
-      fs.rmSync(partial, { force: true });
-    }
+    fs.writeFileSync(partial, `${sourceHash} ${sha256(code)}\n${code}`, { flag: "wx", mode: 0o600 });
+    fs.renameSync(partial, entry);
   } catch {
-    // No cache where the temp dir is not writable: transpiled again next time.
+    // Not writable (full, read-only): transpiled again next time.
+    fs.rmSync(partial, { force: true });
   }
   return code;
 }
 
-module.exports = { register };
+module.exports = { register, cacheRoot };

@@ -98,19 +98,19 @@ describe("end to end on a local control plane", function () {
   });
 
   it("keeps the program's and the pack's compiled modules in Node's compile cache", () => {
-    // program-loader.js and policy/pack.js turn the cache on; it goes to the OS temp dir's
-    // node-compile-cache, so a run with a TMPDIR of its own shows what that run put there. Nothing
-    // else in a run writes it (Node does not cache unless asked).
-    const tmp = fs.mkdtempSync(path.join(stacks.dir, "tmp-"));
+    // program-loader.js and policy/pack.js turn the cache on (policy/ts-loader.js); it goes to the
+    // user's cache directory's node-compile-cache, so a run with a TEAM_ENV_CACHE of its own shows
+    // what that run put there. Nothing else in a run writes it (Node does not cache unless asked).
+    const tmp = fs.mkdtempSync(path.join(stacks.dir, "cache-"));
     const cache = path.join(tmp, "node-compile-cache");
     const cached = () => (fs.existsSync(cache) ? (fs.readdirSync(cache, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(cache, f)).isFile()).length : 0);
     try {
-      stacks.pulumi(["preview", "--stack", "qa"], "pulumi preview --stack qa (own TMPDIR)", { TMPDIR: tmp });
+      stacks.pulumi(["preview", "--stack", "qa"], "pulumi preview --stack qa (own cache)", { TEAM_ENV_CACHE: tmp, NODE_COMPILE_CACHE: undefined });
       const program = cached();
       assert.ok(program > 500, `the program's run cached ${program} modules`);
       // The pack loads its own node_modules (policy/): new modules, new entries.
       const pack = ["--policy-pack", "policy", "--policy-pack-config", stacks.policyConfig("qa")];
-      stacks.pulumi(["preview", "--stack", "qa", ...pack], "pulumi preview --stack qa --policy-pack (own TMPDIR)", { TMPDIR: tmp });
+      stacks.pulumi(["preview", "--stack", "qa", ...pack], "pulumi preview --stack qa --policy-pack (own cache)", { TEAM_ENV_CACHE: tmp, NODE_COMPILE_CACHE: undefined });
       assert.ok(cached() > program + 100, `the pack's run cached ${cached() - program} more`);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });

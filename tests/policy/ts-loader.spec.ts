@@ -1,15 +1,19 @@
 /**
  * policy/ts-loader.js, the .ts loader of the program (program-loader.js) and the pack (pack.js):
  * sucrase's output cached per file and used only while the source is unchanged. Each case runs a
- * fresh Node (this one) with a temp dir of its own, as the engine starts the program.
+ * fresh Node (this one) with a cache directory of its own (TEAM_ENV_CACHE), as the engine starts
+ * the program.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { cacheDir } from "../../scripts/local/env";
 
 const LOADER = path.join(__dirname, "..", "..", "program-loader.js");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { cacheRoot } = require("../../policy/ts-loader.js") as { cacheRoot: (env: NodeJS.ProcessEnv) => string };
 
 /** A module with types, an import and an error thrown from line 6. */
 const SOURCE = (value: string) => `import * as path from "path";
@@ -30,7 +34,7 @@ interface Run {
 describe("the .ts loader (policy/ts-loader.js)", function () {
   this.timeout(30000);
   let dir: string;
-  let tmp: string;
+  let cache: string;
   let file: string;
 
   const load = (env: NodeJS.ProcessEnv = {}): Run => {
@@ -41,21 +45,21 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
       const sucraseLoaded = Object.keys(require.cache).some((f) => f.includes(path.join("node_modules", "sucrase", "dist")));
       process.stdout.write(JSON.stringify({ answer: m.answer, sucraseLoaded, failedAt }));`;
     const r = spawnSync(process.execPath, ["-r", LOADER, "-e", `const path = require("path");${script}`], {
-      env: { ...process.env, TMPDIR: tmp, NODE_DISABLE_COMPILE_CACHE: "", ...env },
+      // Unset (undefined is left out of a child's environment): Node reads even an empty value.
+      env: { ...process.env, TEAM_ENV_CACHE: cache, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, ...env },
       encoding: "utf8",
     });
     assert.strictEqual(r.status, 0, r.stderr);
     return JSON.parse(r.stdout);
   };
   const entries = () => {
-    const cache = path.join(tmp, "team-environments-ts");
-    return fs.existsSync(cache) ? (fs.readdirSync(cache, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(cache, f)).isFile()) : [];
+    const ts = path.join(cache, "ts");
+    return fs.existsSync(ts) ? (fs.readdirSync(ts, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(ts, f)).isFile()) : [];
   };
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ts-loader-"));
-    tmp = path.join(dir, "tmp");
-    fs.mkdirSync(tmp);
+    cache = path.join(dir, "cache");
     file = path.join(dir, "module.ts");
     fs.writeFileSync(file, SOURCE("a/first"));
   });
@@ -75,11 +79,33 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
     assert.strictEqual(entries().length, 1);
   });
 
-  it("caches nothing with NODE_DISABLE_COMPILE_CACHE=1, and still loads where the temp dir cannot be written", () => {
+  it("caches nothing with NODE_DISABLE_COMPILE_CACHE=1, and still loads where the cache cannot be written", () => {
     assert.deepStrictEqual(load({ NODE_DISABLE_COMPILE_CACHE: "1" }), { answer: "first", sucraseLoaded: true, failedAt: "6" });
     assert.deepStrictEqual(entries(), []);
-    fs.writeFileSync(path.join(tmp, "team-environments-ts"), "a file where the cache's directory would be");
+    fs.mkdirSync(cache);
+    fs.writeFileSync(path.join(cache, "ts"), "a file where the cache's directory would be");
     assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: true, failedAt: "6" });
     assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: true, failedAt: "6" });
+  });
+
+  it("uses no cache another user could write, and transpiles again an entry that was altered", () => {
+    load();
+    const [entry] = entries().map((f) => path.join(cache, "ts", f));
+    const stored = fs.readFileSync(entry, "utf8");
+    fs.writeFileSync(entry, stored.replace('"a/first"', '"a/altered"'));
+    assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: true, failedAt: "6" }, "the altered entry is not run");
+    assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: false, failedAt: "6" });
+    fs.chmodSync(path.dirname(entry), 0o777);
+    assert.deepStrictEqual(load(), { answer: "first", sucraseLoaded: true, failedAt: "6" }, "a world-writable cache is not read");
+  });
+
+  it("keeps both caches in the user's cache directory, the scripts' own, not in the shared temp dir", () => {
+    load();
+    assert.ok(fs.existsSync(path.join(cache, "node-compile-cache")) || Number(process.versions.node.split(".")[0]) < 22, "Node's compile cache (Node >= 22)");
+    assert.strictEqual(entries().length, 1);
+    const home = { HOME: "/home/u" };
+    for (const env of [home, { ...home, XDG_CACHE_HOME: "/xdg" }, { ...home, XDG_CACHE_HOME: "/xdg", TEAM_ENV_CACHE: "/te" }]) {
+      assert.strictEqual(cacheRoot(env), cacheDir(env), JSON.stringify(env));
+    }
   });
 });
