@@ -49,7 +49,12 @@ export class Postgres extends pulumi.ComponentResource {
    * migration never runs against a database that is being restarted (production does not retry
    * one). Not an ephemeral database's rollout: the migrations wait for it to accept connections
    * themselves (MIGRATE_CONNECT_TIMEOUT) and a service is ready only once they have run, so a
-   * preview's migrations start while Postgres starts instead of after it.
+   * preview's migrations start while Postgres starts instead of after it. The window this leaves:
+   * an up that changes both a preview's database pod (Recreate) and a migrating service's image
+   * starts the migration while the old pod is replaced; Postgres refuses new connections once told
+   * to stop, so it retries and reaches the new pod, unless it connected in the moment before the
+   * Deployment controller acted — then the new pod starts empty, as after any restart of a
+   * preview's database (`pulumi up --replace` the migrations Job, or recreate the preview).
    */
   readonly clientDependencies: pulumi.Resource[];
 

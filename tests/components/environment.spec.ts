@@ -43,6 +43,7 @@ describe("Environment", () => {
   it("starts a preview's migrations while its database starts; a persistent database's only once it has rolled out", async () => {
     for (const [stack, workload] of [
       ["feature-pr-7", "kubernetes:apps/v1:Deployment"],
+      ["qa", "kubernetes:apps/v1:StatefulSet"],
       ["staging", "kubernetes:apps/v1:StatefulSet"],
       ["production", "kubernetes:apps/v1:StatefulSet"],
     ]) {
