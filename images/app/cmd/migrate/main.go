@@ -47,7 +47,9 @@ func run(args []string, getenv func(string) string) (string, error) {
 		}
 	}
 	ctx := context.Background()
-	conn, err := dbconn.ConnectRetry(ctx, db.URL(), wait, 2*time.Second)
+	// A preview's migrations start together with its database (components/postgres.ts): retry
+	// often, so they begin within half a second of Postgres accepting connections.
+	conn, err := dbconn.ConnectRetry(ctx, db.URL(), wait, 500*time.Millisecond)
 	if err != nil {
 		if dbconn.IsAuthError(err) {
 			return "", fmt.Errorf("%s rejected the credentials: %s", db, dbconn.Brief(err))
