@@ -30,7 +30,7 @@ const OPTIONS = { transforms: ["imports", "typescript"] };
 
 const sha256 = (text) => crypto.createHash("sha256").update(text).digest("hex");
 
-/** The user's cache directory for this project (the same as scripts/local/env.ts's `cacheDir`). */
+/** The user's cache directory for this project (scripts/local/env.ts's `cacheDir`, scripts/lib/cache.sh). */
 function cacheRoot(env = process.env) {
   return env.TEAM_ENV_CACHE || path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache"), "team-environments");
 }

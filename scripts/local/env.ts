@@ -4,20 +4,19 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { cacheRoot } from "../../policy/ts-loader";
 
 /** Repository root. */
 export const ROOT = path.resolve(__dirname, "..", "..");
 
 /**
- * Cache directory outside the work tree (toolchain, cluster binaries, local state): the same path
- * as scripts/lib/cache.sh computes for the shell scripts (an empty variable counts as unset, as
- * bash's `:-` does). tests/local-env.spec.ts checks that the two agree.
+ * Cache directory outside the work tree (toolchain, cluster binaries, local state, the program's
+ * compiled modules): the same path as scripts/lib/cache.sh computes for the shell scripts (an
+ * empty variable counts as unset, as bash's `:-` does). tests/local-env.spec.ts checks that the two
+ * agree. Computed by policy/ts-loader.js, which the program and the pack load before any TypeScript.
  */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TEAM_ENV_CACHE || path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), ".cache"), "team-environments");
-}
+export const cacheDir: (env?: NodeJS.ProcessEnv) => string = cacheRoot;
 
 /** Raised for a failed local step; the message names the step. */
 export class LocalError extends Error {}

@@ -9,11 +9,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { cacheRoot } from "../../policy/ts-loader";
 import { cacheDir } from "../../scripts/local/env";
 
 const LOADER = path.join(__dirname, "..", "..", "program-loader.js");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { cacheRoot } = require("../../policy/ts-loader.js") as { cacheRoot: (env: NodeJS.ProcessEnv) => string };
 
 /** A module with types, an import and an error thrown from line 6. */
 const SOURCE = (value: string) => `import * as path from "path";
