@@ -103,14 +103,15 @@ describe("end to end on a local control plane", function () {
     // what that run put there. Nothing else in a run writes it (Node does not cache unless asked).
     const tmp = fs.mkdtempSync(path.join(stacks.dir, "cache-"));
     const cache = path.join(tmp, "node-compile-cache");
+    const ownCache = { TEAM_ENV_CACHE: tmp, NODE_COMPILE_CACHE: undefined };
     const cached = () => (fs.existsSync(cache) ? (fs.readdirSync(cache, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(cache, f)).isFile()).length : 0);
     try {
-      stacks.pulumi(["preview", "--stack", "qa"], "pulumi preview --stack qa (own cache)", { TEAM_ENV_CACHE: tmp, NODE_COMPILE_CACHE: undefined });
+      stacks.pulumi(["preview", "--stack", "qa"], "pulumi preview --stack qa (own cache)", ownCache);
       const program = cached();
       assert.ok(program > 500, `the program's run cached ${program} modules`);
       // The pack loads its own node_modules (policy/): new modules, new entries.
       const pack = ["--policy-pack", "policy", "--policy-pack-config", stacks.policyConfig("qa")];
-      stacks.pulumi(["preview", "--stack", "qa", ...pack], "pulumi preview --stack qa --policy-pack (own cache)", { TEAM_ENV_CACHE: tmp, NODE_COMPILE_CACHE: undefined });
+      stacks.pulumi(["preview", "--stack", "qa", ...pack], "pulumi preview --stack qa --policy-pack (own cache)", ownCache);
       assert.ok(cached() > program + 100, `the pack's run cached ${cached() - program} more`);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
