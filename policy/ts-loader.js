@@ -18,6 +18,10 @@
 //   right line of the .ts file (only columns can differ).
 // NODE_DISABLE_COMPILE_CACHE=1 turns both off.
 //
+// Stack traces are left unmapped (see `unmappedStackTraces`): Pulumi's entrypoints install
+// source-map-support, whose mapping cost every run CPU and only ever pointed the @pulumi/*
+// packages' frames at .ts files they do not ship. TEAM_ENV_SOURCE_MAPS=1 keeps it mapping.
+//
 // Plain Node built-ins only: the caller passes its own `require`, from which sucrase is resolved
 // (the program's from the root's node_modules, the pack's from policy/node_modules).
 "use strict";
@@ -37,6 +41,7 @@ function cacheRoot(env = process.env) {
 
 /** Installs the .ts loader; `resolveFrom` is the caller's `require`. */
 function register(resolveFrom) {
+  unmappedStackTraces(resolveFrom);
   const root = cacheRoot();
   require("module").enableCompileCache?.(process.env.NODE_COMPILE_CACHE || path.join(root, "node-compile-cache"));
   const version = resolveFrom("sucrase/package.json").version;
@@ -54,6 +59,29 @@ function register(resolveFrom) {
     const source = fs.readFileSync(filename, "utf8");
     module._compile(dir ? cached(dir, source, filename, transpile) : transpile(source, filename), filename);
   };
+}
+
+/**
+ * Tells the source-map-support that Pulumi's entrypoint installs (`cmd/run` for the program, after
+ * this loader; `cmd/run-policy-pack` for the pack, before it) that no file has a source map, with
+ * its own `retrieveSourceMap` option: either order keeps the handler. It rewrites every frame of
+ * every stack trace through the .js.map beside the file, and the SDK takes a trace of unlimited
+ * depth for each resource it registers (its source position), on the program's one thread
+ * (README: 0.08 s of CPU in a preview). Our .ts files have no map (above), so the only frames it
+ * changed were the @pulumi/* packages' own, which it pointed at .ts files the packages do not ship
+ * (`node_modules/@pulumi/config.ts:301`). Now they name the .js file that ran. Nothing to do if
+ * the SDK no longer depends on source-map-support.
+ */
+function unmappedStackTraces(resolveFrom) {
+  if (process.env.TEAM_ENV_SOURCE_MAPS === "1") return;
+  let sourceMapSupport;
+  try {
+    const sdk = path.dirname(resolveFrom.resolve("@pulumi/pulumi/package.json"));
+    sourceMapSupport = require(require.resolve("source-map-support", { paths: [sdk] }));
+  } catch {
+    return;
+  }
+  sourceMapSupport.install({ retrieveSourceMap: () => null, overrideRetrieveSourceMap: true });
 }
 
 /**
