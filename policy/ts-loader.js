@@ -66,11 +66,10 @@ function register(resolveFrom) {
  * this loader; `cmd/run-policy-pack` for the pack, before it) that no file has a source map, with
  * its own `retrieveSourceMap` option: either order keeps the handler. It rewrites every frame of
  * every stack trace through the .js.map beside the file, and the SDK takes a trace of unlimited
- * depth for each resource it registers (its source position), on the program's one thread
- * (README: 0.08 s of CPU in a preview). Our .ts files have no map (above), so the only frames it
- * changed were the @pulumi/* packages' own, which it pointed at .ts files the packages do not ship
- * (`node_modules/@pulumi/config.ts:301`). Now they name the .js file that ran. Nothing to do if
- * the SDK no longer depends on source-map-support.
+ * depth for each resource it registers (its source position), on the program's one thread. Our
+ * .ts files have no map (above), so the only frames it changed were the @pulumi/* packages' own,
+ * which it pointed at .ts files the packages do not ship (`node_modules/@pulumi/config.ts:301`). Now they name the .js file that ran, and the program's
+ * traces are Node's own. Nothing to do if the SDK no longer depends on source-map-support.
  */
 function unmappedStackTraces(resolveFrom) {
   if (process.env.TEAM_ENV_SOURCE_MAPS === "1") return;
@@ -81,7 +80,12 @@ function unmappedStackTraces(resolveFrom) {
   } catch {
     return;
   }
+  const node = Error.prepareStackTrace;
   sourceMapSupport.install({ retrieveSourceMap: () => null, overrideRetrieveSourceMap: true });
+  // The program's case: this call installed its formatter, and the entrypoint's install() will not
+  // again. With no map to apply, Node's own formatting gives the same text, without source-map-
+  // support's JavaScript rewriting each frame. (The pack keeps the entrypoint's formatter, unmapped.)
+  Error.prepareStackTrace = node;
 }
 
 /**
