@@ -68,8 +68,9 @@ function register(resolveFrom) {
  * every stack trace through the .js.map beside the file, and the SDK takes a trace of unlimited
  * depth for each resource it registers (its source position), on the program's one thread. Our
  * .ts files have no map (above), so the only frames it changed were the @pulumi/* packages' own,
- * which it pointed at .ts files the packages do not ship (`node_modules/@pulumi/config.ts:301`). Now they name the .js file that ran, and the program's
- * traces are Node's own. Nothing to do if the SDK no longer depends on source-map-support.
+ * which it pointed at .ts files the packages do not ship (`node_modules/@pulumi/config.ts:301`).
+ * Now they name the .js file that ran, and the program's traces are Node's own. Nothing to do if
+ * the SDK no longer depends on source-map-support.
  */
 function unmappedStackTraces(resolveFrom) {
   if (process.env.TEAM_ENV_SOURCE_MAPS === "1") return;
