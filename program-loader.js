@@ -9,7 +9,7 @@ require("./policy/ts-loader.js").register(require);
 // through the engine's Log RPC at debug level: "Registering resource", "RegisterResource RPC
 // prepared" and "finished" for every resource, and the same for component outputs — about 180
 // RPCs in a preview's `up`, each through the engine's event pipeline, shown only by `--debug`. The
-// engine logs every registration it receives itself (`-v=5 --logflow`). Skipping them took
+// engine logs every registration it receives itself (`-v=5 --logtostderr`). Skipping them took
 // `pulumi preview` of an unchanged preview stack from 1.78 s to 1.67 s, and 2.42 s of CPU to 2.22 s
 // (medians of 12 alternating runs). This program sends nothing else at debug level;
 // TEAM_ENV_PROGRAM_DEBUG_LOGS=1 sends it all (tests/program-loader.spec.ts).
