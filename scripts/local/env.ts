@@ -5,18 +5,19 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { cacheRoot } from "../../policy/ts-loader";
+import { cacheRoot as cacheDir } from "../../policy/ts-loader";
 
 /** Repository root. */
 export const ROOT = path.resolve(__dirname, "..", "..");
 
 /**
- * Cache directory outside the work tree (toolchain, cluster binaries, local state, the program's
- * compiled modules): the same path as scripts/lib/cache.sh computes for the shell scripts (an
- * empty variable counts as unset, as bash's `:-` does). tests/local-env.spec.ts checks that the two
- * agree. Computed by policy/ts-loader.js, which the program and the pack load before any TypeScript.
+ * `cacheDir(env?)`: the cache directory outside the work tree (toolchain, cluster binaries, local
+ * state, the program's compiled modules), the same path as scripts/lib/cache.sh computes for the
+ * shell scripts (an empty variable counts as unset, as bash's `:-` does; tests/local-env.spec.ts
+ * checks that the two agree). Defined in policy/ts-loader.js, which the program and the pack load
+ * before any TypeScript.
  */
-export const cacheDir: (env?: NodeJS.ProcessEnv) => string = cacheRoot;
+export { cacheDir };
 
 /** Raised for a failed local step; the message names the step. */
 export class LocalError extends Error {}
