@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cacheDir, LocalError, pulumiHome, ROOT } from "../scripts/local/env";
+import { AUTOMATIC_LOG_OFF, cacheDir, LocalError, pulumiHome, ROOT } from "../scripts/local/env";
 
 /** What scripts/lib/cache.sh computes under `env` (a clean environment plus these variables). */
 function shellCacheRoot(env: Record<string, string>): string {
@@ -61,6 +61,30 @@ describe("pulumiHome (a workspace's PULUMI_HOME on the toolchain's plugins)", ()
       assert.deepStrictEqual(fs.readdirSync(path.join(home, "plugins")), ["resource-random-v4.21.1"]);
     }
     assert.ok(fs.existsSync(path.join(plugins, "resource-random-v4.21.1")), "the plugins themselves are untouched");
+  });
+
+  it("puts a file where the CLI's automatic log directory would be, and a directory back with TEAM_ENV_PULUMI_LOGS=1", () => {
+    const plugins = path.join(tmp, "plugins");
+    fs.mkdirSync(plugins);
+    const home = path.join(tmp, "pulumi-home");
+    const logs = path.join(home, "logs");
+    const off = () => fs.statSync(logs).isFile() && fs.readFileSync(logs, "utf8") === AUTOMATIC_LOG_OFF;
+    pulumiHome(home, { TEAM_ENV_PULUMI_PLUGINS: plugins });
+    assert.ok(off(), "a new workspace: off");
+    pulumiHome(home, { TEAM_ENV_PULUMI_PLUGINS: plugins, TEAM_ENV_PULUMI_LOGS: "1" });
+    assert.ok(fs.statSync(logs).isDirectory() && fs.readdirSync(logs).length === 0, "kept: an empty directory the CLI writes into");
+    fs.writeFileSync(path.join(logs, "organization+team-environments+qa-20261207T163038.log"), "encrypted");
+    pulumiHome(home, { TEAM_ENV_PULUMI_PLUGINS: plugins, TEAM_ENV_PULUMI_LOGS: "1" });
+    assert.deepStrictEqual(fs.readdirSync(logs), ["organization+team-environments+qa-20261207T163038.log"], "kept: its logs stay");
+    for (const value of [undefined, "", "0", "true"]) {
+      pulumiHome(home, { TEAM_ENV_PULUMI_PLUGINS: plugins, TEAM_ENV_PULUMI_LOGS: value });
+      assert.ok(off(), `TEAM_ENV_PULUMI_LOGS=${value}: off, the earlier logs gone`);
+    }
+    fs.rmSync(logs);
+    fs.symlinkSync(tmp, logs);
+    pulumiHome(home, { TEAM_ENV_PULUMI_PLUGINS: plugins });
+    assert.ok(off() && !fs.lstatSync(logs).isSymbolicLink(), "a link there is replaced, not followed");
+    assert.ok(fs.existsSync(plugins), "the directory it pointed to is untouched");
   });
 
   it("refuses in one line a missing plugin directory, and one inside the home it would be linked into", () => {

@@ -58,7 +58,8 @@ export function toolchainEnv(): NodeJS.ProcessEnv {
 /**
  * A PULUMI_HOME of its own at `dir` (no login, stack selection or lock shared with the user's)
  * whose plugins are the toolchain's installed ones (a symlink): the engine finds each provider
- * at the exact version its SDK asks for. Returns `dir`.
+ * at the exact version its SDK asks for, and without the CLI's automatic log unless
+ * `TEAM_ENV_PULUMI_LOGS=1` ({@link automaticLog}). Returns `dir`.
  */
 export function pulumiHome(dir: string, toolchain: NodeJS.ProcessEnv): string {
   const given = toolchain.TEAM_ENV_PULUMI_PLUGINS;
@@ -74,7 +75,34 @@ export function pulumiHome(dir: string, toolchain: NodeJS.ProcessEnv): string {
   const link = path.join(dir, "plugins");
   fs.rmSync(link, { recursive: true, force: true });
   fs.symlinkSync(plugins, link);
+  automaticLog(dir, toolchain.TEAM_ENV_PULUMI_LOGS === "1");
   return dir;
+}
+
+/** What stands at `$PULUMI_HOME/logs` while the CLI's automatic log is off. */
+export const AUTOMATIC_LOG_OFF =
+  "team-environments: the Pulumi CLI's automatic log is off in this workspace: this file stands where its\n" +
+  "directory would be, so the CLI writes none. Set TEAM_ENV_PULUMI_LOGS=1 to keep it (README, Tests and benchmarks).\n";
+
+/**
+ * The Pulumi CLI the toolchain builds (3.259; pulumi/pulumi#23731 made this unconditional) writes
+ * every command's whole debug log, property values unredacted and encrypted with the stack's
+ * secrets manager, to `$PULUMI_HOME/logs`, for `pulumi logs share`: 0.65 MB and about 0.3 s of the
+ * CLI's CPU for a preview's `up`. No setting turns it off; the CLI goes on without it when `logs`
+ * cannot be made a directory. So a local workspace's `logs` is a file ({@link AUTOMATIC_LOG_OFF}),
+ * unless `keep`: then it is a directory again (and an earlier run's logs go once it is off).
+ */
+export function automaticLog(home: string, keep: boolean): void {
+  const logs = path.join(home, "logs");
+  const now = fs.lstatSync(logs, { throwIfNoEntry: false });
+  if (keep) {
+    if (now && !now.isDirectory()) fs.rmSync(logs, { force: true });
+    fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
+    return;
+  }
+  if (now?.isFile() && fs.readFileSync(logs, "utf8") === AUTOMATIC_LOG_OFF) return;
+  fs.rmSync(logs, { recursive: true, force: true });
+  fs.writeFileSync(logs, AUTOMATIC_LOG_OFF);
 }
 
 /**

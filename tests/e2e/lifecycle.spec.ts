@@ -14,7 +14,7 @@ import { loadStackExport } from "../../policy/analysis/stack-export";
 import { driftReport } from "../../scripts/ci/drift";
 import { parsePreviewSummary } from "../../scripts/ci/preview-summary";
 import { driftArgs } from "../../scripts/ci/pulumi";
-import { apiServerUrl, clusterDown, clusterIsUp, clusterPaths, clusterUp, run, toolchainEnv } from "../../scripts/local/env";
+import { apiServerUrl, AUTOMATIC_LOG_OFF, clusterDown, clusterIsUp, clusterPaths, clusterUp, pulumiHome, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
 import { kubectl, kubectlJson } from "./kubectl";
 
@@ -115,6 +115,22 @@ describe("end to end on a local control plane", function () {
       assert.ok(cached() > program + 100, `the pack's run cached ${cached() - program} more`);
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("runs the CLI without its automatic log in a local workspace, and with it under TEAM_ENV_PULUMI_LOGS=1", () => {
+    // Every run above went on with the file where the CLI's log directory would be, and left it as it was.
+    const logs = path.join(stacks.env.PULUMI_HOME!, "logs");
+    assert.strictEqual(fs.readFileSync(logs, "utf8"), AUTOMATIC_LOG_OFF);
+    // Control: the same CLI in a PULUMI_HOME that keeps it writes the stack's encrypted log there.
+    const home = fs.mkdtempSync(path.join(stacks.dir, "home-"));
+    try {
+      pulumiHome(home, { ...stacks.env, TEAM_ENV_PULUMI_LOGS: "1" });
+      stacks.pulumi(["preview", "--stack", "qa"], "pulumi preview --stack qa (automatic log kept)", { PULUMI_HOME: home });
+      const written = fs.readdirSync(path.join(home, "logs"));
+      assert.ok(written.some((f) => /\+team-environments\+qa-\d{8}T\d{6}.*\.log$/.test(f)), `logs written: ${written.join(", ")}`);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
     }
   });
 
