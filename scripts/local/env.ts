@@ -87,7 +87,7 @@ export const AUTOMATIC_LOG_OFF =
 /**
  * The Pulumi CLI the toolchain builds (3.259; pulumi/pulumi#23731 made this unconditional) writes
  * every command's whole debug log, property values unredacted and encrypted with the stack's
- * secrets manager, to `$PULUMI_HOME/logs`, for `pulumi logs share`: 0.65 MB and about 0.3 s of the
+ * secrets manager, to `$PULUMI_HOME/logs`, for `pulumi logs share`: 0.65 MB and about 0.35 s of the
  * CLI's CPU for a preview's `up`. No setting turns it off; the CLI goes on without it when `logs`
  * cannot be made a directory. So a local workspace's `logs` is a file ({@link AUTOMATIC_LOG_OFF}),
  * unless `keep`: then it is a directory again (and an earlier run's logs go once it is off).
