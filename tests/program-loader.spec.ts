@@ -9,10 +9,11 @@ import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+import { ROOT } from "../scripts/local/env";
+/* eslint-disable @typescript-eslint/no-require-imports */
 const engineRpc = require("@pulumi/pulumi/proto/engine_grpc_pb");
-
-const ROOT = path.join(__dirname, "..");
+const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 describe("program-loader.js", function () {
   this.timeout(30000);
@@ -26,8 +27,7 @@ describe("program-loader.js", function () {
     server.addService(engineRpc.EngineService, {
       log: (call: grpc.ServerUnaryCall<{ getMessage(): string }, unknown>, done: grpc.sendUnaryData<unknown>) => {
         received.push(call.request.getMessage());
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        done(null, new (require("google-protobuf/google/protobuf/empty_pb").Empty)());
+        done(null, new Empty());
       },
     });
     const port = await new Promise<number>((resolve, reject) =>

@@ -94,15 +94,13 @@ export const AUTOMATIC_LOG_OFF =
  */
 export function automaticLog(home: string, keep: boolean): void {
   const logs = path.join(home, "logs");
-  const now = fs.lstatSync(logs, { throwIfNoEntry: false });
   if (keep) {
-    if (now && !now.isDirectory()) fs.rmSync(logs, { force: true });
+    if (!fs.lstatSync(logs, { throwIfNoEntry: false })?.isDirectory()) fs.rmSync(logs, { force: true });
     fs.mkdirSync(logs, { recursive: true, mode: 0o700 });
-    return;
+  } else {
+    fs.rmSync(logs, { recursive: true, force: true });
+    fs.writeFileSync(logs, AUTOMATIC_LOG_OFF);
   }
-  if (now?.isFile() && fs.readFileSync(logs, "utf8") === AUTOMATIC_LOG_OFF) return;
-  fs.rmSync(logs, { recursive: true, force: true });
-  fs.writeFileSync(logs, AUTOMATIC_LOG_OFF);
 }
 
 /**

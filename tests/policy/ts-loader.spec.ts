@@ -9,8 +9,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ROOT } from "../../scripts/local/env";
 
-const LOADER = path.join(__dirname, "..", "..", "program-loader.js");
+const LOADER = path.join(ROOT, "program-loader.js");
 
 /** A module with types, an import and an error thrown from line 6. */
 const SOURCE = (value: string) => `import * as path from "path";
@@ -111,16 +112,15 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
       assert.ok(frame, r.stdout);
       return { file: path.relative(dir, frame[1]), formatter: r.stderr };
     };
-    const root = path.join(__dirname, "..", "..");
     const sdk = path.join("node_modules", "@pulumi");
     const js = path.join(sdk, "pulumi", "config.js");
     // The program's traces are Node's own; the pack keeps the entrypoint's formatter, finding no map.
-    assert.deepStrictEqual(thrower(root, true), { file: js, formatter: "node's" }, "the program");
-    assert.deepStrictEqual(thrower(path.join(root, "policy"), false), { file: js, formatter: "another" }, "the pack");
+    assert.deepStrictEqual(thrower(ROOT, true), { file: js, formatter: "node's" }, "the program");
+    assert.deepStrictEqual(thrower(path.join(ROOT, "policy"), false), { file: js, formatter: "another" }, "the pack");
     // What source-map-support makes of it: a .ts file the package does not ship.
-    const mapped = thrower(root, true, { TEAM_ENV_SOURCE_MAPS: "1" });
+    const mapped = thrower(ROOT, true, { TEAM_ENV_SOURCE_MAPS: "1" });
     assert.deepStrictEqual(mapped, { file: path.join(sdk, "config.ts"), formatter: "another" });
-    assert.ok(!fs.existsSync(path.join(root, mapped.file)));
+    assert.ok(!fs.existsSync(path.join(ROOT, mapped.file)));
   });
 
   it("keeps both caches in the user's cache directory, the scripts' own, not in the shared temp dir", () => {
