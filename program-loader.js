@@ -1,7 +1,8 @@
 // How the engine loads this program (Pulumi.yaml: runtime.options.nodeargs `--require`): .ts
 // transpiled by sucrase on load, with Node's module compile cache and a cache of sucrase's output
 // (policy/ts-loader.js, shared with the policy pack; ~0.2 s of every preview and up). No type
-// check at run time: `npm test` runs tsc.
+// check at run time: `npm test` runs tsc. The same loader leaves @pulumi/pulumi's function
+// serializer (and the `typescript` and `@npmcli/arborist` it loads) until a function is serialized.
 "use strict";
 require("./policy/ts-loader.js").register(require);
 

@@ -5,3 +5,6 @@ export function register(resolveFrom: NodeJS.Require): void;
 
 /** The user's cache directory for this project; scripts/local/env.ts's `cacheDir` is this. */
 export function cacheRoot(env?: NodeJS.ProcessEnv): string;
+
+/** The modules of @pulumi/pulumi's function serializer loaded on first use, and the functions deferred in each. */
+export const SERIALIZER: Readonly<Record<string, readonly string[]>>;

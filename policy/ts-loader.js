@@ -22,6 +22,10 @@
 // source-map-support, whose mapping cost every run CPU and only ever pointed the @pulumi/*
 // packages' frames at .ts files they do not ship. TEAM_ENV_SOURCE_MAPS=1 keeps it mapping.
 //
+// @pulumi/pulumi's function serializer loads on first use, not with the SDK (see
+// `deferredClosureSerializer`): it pulled `typescript` and `@npmcli/arborist` into every process
+// that imports @pulumi/pulumi. TEAM_ENV_EAGER_SERIALIZER=1 loads it with the SDK again.
+//
 // Plain Node built-ins only: the caller passes its own `require`, from which sucrase is resolved
 // (the program's from the root's node_modules, the pack's from policy/node_modules).
 "use strict";
@@ -42,6 +46,7 @@ function cacheRoot(env = process.env) {
 /** Installs the .ts loader; `resolveFrom` is the caller's `require`. */
 function register(resolveFrom) {
   unmappedStackTraces(resolveFrom);
+  deferredClosureSerializer();
   const root = cacheRoot();
   require("module").enableCompileCache?.(process.env.NODE_COMPILE_CACHE || path.join(root, "node-compile-cache"));
   const version = resolveFrom("sucrase/package.json").version;
@@ -90,6 +95,50 @@ function unmappedStackTraces(resolveFrom) {
 }
 
 /**
+ * The modules of @pulumi/pulumi's function serializer that its `runtime/index.js` loads, and the
+ * functions it takes from each (all it takes: tests/policy/ts-loader.spec.ts reads the SDK's file).
+ */
+const SERIALIZER = {
+  "./closure/serializeClosure": ["serializeFunction", "serializeFunctionAsync"],
+  "./closure/codePaths": ["computeCodePaths"],
+};
+const RUNTIME_INDEX = /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]index\.js$/;
+
+/**
+ * Loads @pulumi/pulumi's function serializer (`pulumi.runtime.serializeFunction`, for dynamic
+ * providers and function assets, and `computeCodePaths`) when it is first called instead of with
+ * the SDK. `runtime/index.js`, which the SDK's index loads through its Automation API, requires
+ * both modules eagerly, and they require `typescript` (a function's parser) and `@npmcli/arborist`
+ * (a package's dependency tree): 0.45 s of the program's 0.65 s of imports before its first
+ * resource, on the path to every preview and up (the pack's harness loads `typescript` itself, so
+ * there it is arborist alone). Neither the program nor the pack serializes a function. The SDK's
+ * `dynamic` module already requires the serializer only when called.
+ *
+ * Only `runtime/index.js` gets the stand-in, and only the functions named in SERIALIZER are
+ * deferred: a call loads the real module and runs the real function. Anything else asked of it
+ * loads the real module at once (no gain, nothing wrong), so an SDK that changes what it takes
+ * from these modules stays correct.
+ */
+function deferredClosureSerializer() {
+  if (process.env.TEAM_ENV_EAGER_SERIALIZER === "1") return;
+  const Module = require("module");
+  const load = Module._load;
+  Module._load = function (request, parent, isMain) {
+    const deferred = Object.hasOwn(SERIALIZER, request) && RUNTIME_INDEX.test(parent?.filename ?? "") ? SERIALIZER[request] : undefined;
+    if (deferred === undefined) return load.apply(this, arguments);
+    let real;
+    const loadReal = () => (real ??= load.call(this, request, parent, isMain));
+    const later = (name) =>
+      function (...args) {
+        const f = loadReal()[name];
+        if (typeof f !== "function") throw new TypeError(`@pulumi/pulumi: runtime/${request.slice(2)}.js has no function ${name} (set TEAM_ENV_EAGER_SERIALIZER=1)`);
+        return f.apply(this, args);
+      };
+    return new Proxy({}, { get: (_, name) => (real === undefined && deferred.includes(name) ? later(name) : loadReal()[name]) });
+  };
+}
+
+/**
  * `dir`, created if needed, when only this user can write it (owned by them, no group or other
  * write): what is read from it is executed. Otherwise (or not creatable) no cache.
  */
@@ -135,4 +184,4 @@ function cached(dir, source, filename, transpile) {
   return code;
 }
 
-module.exports = { register, cacheRoot };
+module.exports = { register, cacheRoot, SERIALIZER };

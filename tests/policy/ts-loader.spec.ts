@@ -9,6 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { SERIALIZER } from "../../policy/ts-loader";
 import { ROOT } from "../../scripts/local/env";
 
 const LOADER = path.join(ROOT, "program-loader.js");
@@ -121,6 +122,54 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
     const mapped = thrower(ROOT, true, { TEAM_ENV_SOURCE_MAPS: "1" });
     assert.deepStrictEqual(mapped, { file: path.join(sdk, "config.ts"), formatter: "another" });
     assert.ok(!fs.existsSync(path.join(ROOT, mapped.file)));
+  });
+
+  it("loads @pulumi/pulumi without its function serializer, which a call loads and runs; TEAM_ENV_EAGER_SERIALIZER=1 loads it with the SDK", () => {
+    // The program's loader, then the SDK's index, as the program imports it; then each deferred function called.
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "code-paths", version: "1.0.0" }));
+    fs.writeFileSync(path.join(dir, "a.txt"), "included");
+    const script = `
+      const path = require("path");
+      const loaded = () => ({
+        typescript: Object.keys(require.cache).some((f) => f.includes(path.join("node_modules", "typescript", ""))),
+        arborist: Object.keys(require.cache).some((f) => f.includes(path.join("node_modules", "@npmcli", "arborist", ""))),
+      });
+      const pulumi = require(${JSON.stringify(require.resolve("@pulumi/pulumi"))});
+      const withSdk = loaded();
+      (async () => {
+        const fn = await pulumi.runtime.serializeFunction(() => 6 * 7);
+        const serialized = loaded();
+        const m = { exports: {} };
+        new Function("exports", "module", "require", fn.text)(m.exports, m, require);
+        const codePaths = [...(await pulumi.runtime.computeCodePaths({ extraIncludePaths: ["a.txt"] })).keys()];
+        process.stdout.write(JSON.stringify({ withSdk, serialized, answer: m.exports[fn.exportName](), codePaths, after: loaded() }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const run = (env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, TEAM_ENV_EAGER_SERIALIZER: undefined, ...env }, encoding: "utf8" });
+      assert.strictEqual(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const both = { typescript: true, arborist: true };
+    assert.deepStrictEqual(run(), {
+      withSdk: { typescript: false, arborist: false },
+      serialized: { typescript: true, arborist: false },
+      answer: 42,
+      codePaths: ["a.txt"],
+      after: both,
+    });
+    assert.deepStrictEqual(run({ TEAM_ENV_EAGER_SERIALIZER: "1" }), { withSdk: both, serialized: both, answer: 42, codePaths: ["a.txt"], after: both });
+  });
+
+  it("defers exactly the functions the installed SDK's runtime/index.js takes from the serializer's modules", () => {
+    // The functions it takes are the SERIALIZER lists; one more (a new SDK) would load the module at once.
+    for (const sdk of [ROOT, path.join(ROOT, "policy")]) {
+      const index = fs.readFileSync(require.resolve("@pulumi/pulumi/runtime/index.js", { paths: [sdk] }), "utf8");
+      const taken: Record<string, string[]> = {};
+      for (const [, binding, request] of index.matchAll(/var (\w+) = require\("(\.\/closure\/\w+)"\);/g)) {
+        taken[request] = [...index.matchAll(new RegExp(`\\b${binding}\\.(\\w+)`, "g"))].map((m) => m[1]).sort();
+      }
+      assert.deepStrictEqual(taken, Object.fromEntries(Object.entries(SERIALIZER).map(([k, v]) => [k, [...v].sort()])), sdk);
+    }
   });
 
   it("keeps both caches in the user's cache directory, the scripts' own, not in the shared temp dir", () => {
