@@ -1,8 +1,8 @@
 /**
  * policy/ts-loader.js, the .ts loader of the program (program-loader.js) and the pack (pack.js):
  * sucrase's output cached per file and used only while the source is unchanged; stack traces left
- * unmapped. Each case runs a fresh Node (this one) with a cache directory of its own
- * (TEAM_ENV_CACHE), as the engine starts the program.
+ * unmapped; the SDK's function serializer loaded on first use. Each case runs a fresh Node (this
+ * one) with a cache directory of its own (TEAM_ENV_CACHE), as the engine starts the program.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
