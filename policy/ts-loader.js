@@ -124,18 +124,26 @@ function deferredClosureSerializer() {
   const Module = require("module");
   const load = Module._load;
   Module._load = function (request, parent, isMain) {
+    // Every require passes here: the cheap test first.
     const deferred = Object.hasOwn(SERIALIZER, request) && RUNTIME_INDEX.test(parent?.filename ?? "") ? SERIALIZER[request] : undefined;
-    if (deferred === undefined) return load.apply(this, arguments);
-    let real;
-    const loadReal = () => (real ??= load.call(this, request, parent, isMain));
-    const later = (name) =>
-      function (...args) {
-        const f = loadReal()[name];
-        if (typeof f !== "function") throw new TypeError(`@pulumi/pulumi: runtime/${request.slice(2)}.js has no function ${name} (set TEAM_ENV_EAGER_SERIALIZER=1)`);
-        return f.apply(this, args);
-      };
-    return new Proxy({}, { get: (_, name) => (real === undefined && deferred.includes(name) ? later(name) : loadReal()[name]) });
+    return deferred ? standIn(request, deferred, () => load.call(this, request, parent, isMain)) : load.apply(this, arguments);
   };
+}
+
+/**
+ * What `runtime/index.js` gets for `request`: the `deferred` functions load the real module
+ * (`loadReal`, once) on their first call; anything else asked loads it at once.
+ */
+function standIn(request, deferred, loadReal) {
+  let real;
+  const loaded = () => (real ??= loadReal());
+  const onFirstCall = (name) =>
+    function (...args) {
+      const f = loaded()[name];
+      if (typeof f !== "function") throw new TypeError(`@pulumi/pulumi: runtime/${request.slice(2)}.js has no function ${name} (set TEAM_ENV_EAGER_SERIALIZER=1)`);
+      return f.apply(this, args);
+    };
+  return new Proxy({}, { get: (_, name) => (real === undefined && deferred.includes(name) ? onFirstCall(name) : loaded()[name]) });
 }
 
 /**
