@@ -5,6 +5,7 @@ import { IngressSettings, ServiceSettings } from "../config/settings";
 import { baseLabels, selectorLabels, workloadLabels } from "../policy/conventions";
 import { NO_ENDPOINT_WAIT } from "../k8s/await";
 import { containerSecurityContext, podSecurityContext, resourceBlock, shortHash } from "../k8s/workload";
+import { ALREADY_ADMITTED, Admission } from "./guardrails";
 
 /** Arguments of {@link AppService}. */
 export interface AppServiceArgs {
@@ -24,8 +25,10 @@ export interface AppServiceArgs {
   environmentConfig: Record<string, string>;
   /** Migrations Job backoff: production does not retry a failed migration. Default: 2. */
   migrationRetries?: number;
-  /** Resources the Deployment must wait for besides its migrations (e.g. the database). */
+  /** Resources the migrations and the Deployment wait for (e.g. the database). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** What its pods and Service wait for in a preview (Guardrails.admission). Default: nothing. */
+  admission?: Admission;
 }
 
 /** The port every Service exposes (the container port is the catalogue's). */
@@ -89,11 +92,12 @@ export class AppService extends pulumi.ComponentResource {
       labels,
     };
 
-    const dependsOn: pulumi.Input<pulumi.Resource>[] = [...(args.dependsOn ?? [])];
-    if (s.migrations) {
-      this.migrations = this.createMigrations(name, args, inputs);
-      dependsOn.push(this.migrations);
-    }
+    const admitted = (args.admission ?? ALREADY_ADMITTED).workloads;
+    // The migrations and the rollout wait for what admits their pods and for the database; the
+    // rollout for the migrations too.
+    const ready: pulumi.Input<pulumi.Resource>[] = [...admitted, ...(args.dependsOn ?? [])];
+    if (s.migrations) this.migrations = this.createMigrations(name, args, inputs, ready);
+    const dependsOn = this.migrations ? [...ready, this.migrations] : ready;
     this.deployment = this.createDeployment(name, args, inputs, shortHash(configData), dependsOn);
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -105,7 +109,7 @@ export class AppService extends pulumi.ComponentResource {
           ports: [{ name: "http", port: SERVICE_PORT, targetPort: "http", protocol: "TCP" }],
         },
       },
-      { parent: this },
+      { parent: this, dependsOn: admitted },
     );
     if (s.host !== undefined) {
       this.url = `https://${s.host}`;
@@ -120,7 +124,7 @@ export class AppService extends pulumi.ComponentResource {
    * the Job to complete, and the Deployment depends on it, so the rollout starts only after the
    * migrations succeeded; a failed migration stops the update with the old pods serving.
    */
-  private createMigrations(name: string, args: AppServiceArgs, c: ContainerInputs): k8s.batch.v1.Job {
+  private createMigrations(name: string, args: AppServiceArgs, c: ContainerInputs, dependsOn: pulumi.Input<pulumi.Resource>[]): k8s.batch.v1.Job {
     const s = args.service;
     return new k8s.batch.v1.Job(
       `${name}-migrations`,
@@ -150,7 +154,7 @@ export class AppService extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
+      { parent: this, dependsOn, deleteBeforeReplace: true },
     );
   }
 

@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { AppSettings, ServiceSettings } from "../config/settings";
 import { baseLabels } from "../policy/conventions";
 import { AppService } from "./app-service";
+import { ALREADY_ADMITTED, Admission } from "./guardrails";
 import { Autoscaler } from "./autoscaler";
 import { DisruptionBudget } from "./disruption-budget";
 
@@ -15,6 +16,8 @@ export interface AppArgs {
   database: { host: pulumi.Input<string>; port: number; credentialsSecret: pulumi.Input<string> };
   /** What the services that use the database wait for ({@link Postgres.clientDependencies}). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** What its objects wait for in a preview (Guardrails.admission). Default: nothing. */
+  admission?: Admission;
 }
 
 /**
@@ -54,7 +57,7 @@ export class App extends pulumi.ComponentResource {
           },
           spec: { type: "ExternalName", externalName: `${borrowed}.qa.svc.cluster.local` },
         },
-        { parent: this },
+        { parent: this, dependsOn: (args.admission ?? ALREADY_ADMITTED).workloads },
       );
     }
     this.registerOutputs({
@@ -76,7 +79,7 @@ export class App extends pulumi.ComponentResource {
         type: "Opaque",
         stringData: { users: pulumi.interpolate`${user}:${password.bcryptHash}` },
       },
-      { parent: this },
+      { parent: this, dependsOn: (args.admission ?? ALREADY_ADMITTED).secrets },
     );
     const middleware = new k8s.apiextensions.CustomResource(
       `${name}-basic-auth-middleware`,
@@ -114,6 +117,7 @@ export class App extends pulumi.ComponentResource {
         migrationRetries: a.migrationRetries,
         // Only services that use the database wait for it; the others roll out in parallel.
         dependsOn: service.usesDatabase ? args.dependsOn : undefined,
+        admission: args.admission,
       },
       { parent: this },
     );

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AppSettings } from "../config/settings";
 import { App } from "./app";
 import { DataRefresh } from "./data-refresh";
-import { Guardrails } from "./guardrails";
+import { ALREADY_ADMITTED, Guardrails } from "./guardrails";
 import { Postgres } from "./postgres";
 import { AlertRules } from "./alert-rules";
 
@@ -37,17 +37,16 @@ export class Environment extends pulumi.ComponentResource {
     } else {
       this.namespace = pulumi.output(s.namespace);
     }
-    // Objects in a preview wait for its namespace, pods for the quota and LimitRange that admit
-    // them, Secrets for the RoleBinding that lets the preview deployer write them; network
+    // A preview's objects wait for what admits them (its namespace, quota and LimitRange, the
+    // deployer's Secrets binding: Guardrails.admission), each object for its own kind's; network
     // policies and the developers' RoleBinding go in alongside.
-    const secretsBinding = this.guardrails?.access.deployerSecretsBinding;
-    const inNamespace = this.guardrails ? [this.guardrails.namespace, this.guardrails.quota, ...(secretsBinding ? [secretsBinding] : [])] : [];
+    const admission = this.guardrails?.admission ?? ALREADY_ADMITTED;
     // A stack that owns its namespace owns everything in it: destroying it deletes the namespace
     // and Kubernetes deletes the rest (the engine passes deletedWith down to every child).
     const child = { parent: this, deletedWith: this.guardrails?.deletedWith };
     this.database = new Postgres(
       `${name}-postgres`,
-      { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect, dependsOn: inNamespace },
+      { namespace: this.namespace, environment: s.environment, appName: s.appName, settings: s.database, protect: s.protect, admission },
       child,
     );
     this.app = new App(
@@ -57,8 +56,9 @@ export class Environment extends pulumi.ComponentResource {
         settings: s,
         database: { host: this.database.host, port: this.database.port, credentialsSecret: this.database.credentials.metadata.name },
         dependsOn: this.database.clientDependencies,
+        admission,
       },
-      { ...child, dependsOn: inNamespace },
+      child,
     );
     if (s.alerts) {
       const alerts = { environment: s.environment, appName: s.appName, policy: s.alerts, services: s.services.map((x) => x.name) };

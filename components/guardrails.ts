@@ -5,6 +5,25 @@ import { EnvironmentNamespace } from "./environment-namespace";
 import { NetworkIsolation } from "./network-isolation";
 import { Quota } from "./quota";
 
+/**
+ * What an object in an environment's namespace waits for, by kind, before the API server admits
+ * it. Everything else (ConfigMaps, ingress routes, HPAs, PDBs) waits only for the namespace,
+ * through its name.
+ */
+export interface Admission {
+  /**
+   * Objects that make pods (Deployments, StatefulSets, Jobs) and Services: the ResourceQuota
+   * counts both, and the API server refuses them until the quota controller has written the
+   * quota's status ("status unknown for quota"); pods also take the LimitRange's defaults.
+   */
+  workloads: pulumi.Resource[];
+  /** Secrets: the preview deployer may write them only once its RoleBinding exists. */
+  secrets: pulumi.Resource[];
+}
+
+/** A long-lived environment's guardrails are the cluster stack's: its objects wait for none. */
+export const ALREADY_ADMITTED: Admission = { workloads: [], secrets: [] };
+
 /** Arguments of {@link Guardrails}. */
 export interface GuardrailsArgs {
   appName: string;
@@ -34,6 +53,12 @@ export class Guardrails extends pulumi.ComponentResource {
   readonly access: EnvironmentAccess;
   /** The namespace, when everything else in it is deleted with it (`deleteWithNamespace`). */
   readonly deletedWith?: pulumi.Resource;
+  /**
+   * What the objects the same stack puts in the namespace wait for. On each object, not on the
+   * components around them: a component's `dependsOn` holds back every child, and a ConfigMap or
+   * a password held back behind the quota's status starts the migrations late.
+   */
+  readonly admission: Admission;
 
   constructor(name: string, args: GuardrailsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:Guardrails", name, {}, opts);
@@ -63,6 +88,11 @@ export class Guardrails extends pulumi.ComponentResource {
       },
       inside,
     );
+    const secretsBinding = this.access.deployerSecretsBinding;
+    this.admission = {
+      workloads: [this.namespace.namespace, this.quota.resourceQuota, this.quota.limitRange],
+      secrets: [this.namespace.namespace, ...(secretsBinding ? [secretsBinding] : [])],
+    };
     this.registerOutputs({ namespace: ns });
   }
 }

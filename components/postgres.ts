@@ -6,6 +6,7 @@ import { DatabaseSettings } from "../config/settings";
 import { selectorLabels, workloadLabels } from "../policy/conventions";
 import { NO_ENDPOINT_WAIT } from "../k8s/await";
 import { containerSecurityContext, podSecurityContext, resourceBlock } from "../k8s/workload";
+import { ALREADY_ADMITTED, Admission } from "./guardrails";
 
 /** Arguments of {@link Postgres}. */
 export interface PostgresArgs {
@@ -16,12 +17,10 @@ export interface PostgresArgs {
   /** Protect the StatefulSet, its password and credentials from `pulumi destroy` (production). */
   protect: boolean;
   /**
-   * What its Kubernetes objects wait for (a preview's namespace, quota and the deployer's Secret
-   * binding). Not the component's own `dependsOn`: that would hold back the password too, which
-   * needs none of them, and with it the start of the random provider, on the preview's critical
-   * path (password → Secret → database → migrations → rollout).
+   * What its Kubernetes objects wait for in a preview (Guardrails.admission). On each object: on
+   * the component it would hold back the password too, which needs none of it. Default: nothing.
    */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  admission?: Admission;
 }
 
 /** The uid of the postgres user in the official alpine image. */
@@ -65,7 +64,8 @@ export class Postgres extends pulumi.ComponentResource {
     const labels = workloadLabels({ appName: args.appName, environment: args.environment, name: NAME, component: "database" });
     const selector = selectorLabels(NAME, args.environment);
     this.port = s.port;
-    const inNamespace = { parent: this, dependsOn: args.dependsOn };
+    const admission = args.admission ?? ALREADY_ADMITTED;
+    const quotaCounted = { parent: this, dependsOn: admission.workloads };
 
     this.password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this, protect });
     this.credentials = new k8s.core.v1.Secret(
@@ -75,10 +75,10 @@ export class Postgres extends pulumi.ComponentResource {
         type: "Opaque",
         stringData: { username: args.appName, database: args.appName, password: this.password.result },
       },
-      { ...inNamespace, protect },
+      { parent: this, dependsOn: admission.secrets, protect },
     );
 
-    this.workload = this.createWorkload(name, args, postgresContainer(s, this.credentials.metadata.name, args.appName), labels, selector, inNamespace);
+    this.workload = this.createWorkload(name, args, postgresContainer(s, this.credentials.metadata.name, args.appName), labels, selector, quotaCounted);
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -87,7 +87,7 @@ export class Postgres extends pulumi.ComponentResource {
         metadata: { name: NAME, namespace: args.namespace, labels, annotations: { ...NO_ENDPOINT_WAIT } },
         spec: { selector, ports: [{ name: "postgres", port: s.port, targetPort: "postgres" }] },
       },
-      inNamespace,
+      quotaCounted,
     );
     this.host = pulumi.interpolate`${this.service.metadata.name}.${this.service.metadata.namespace}.svc.cluster.local`;
     this.clientDependencies = [this.credentials, this.service, ...(s.mode === "persistent" ? [this.workload] : [])];

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { QuotaProfile } from "../base/profiles";
 import { baseLabels } from "../policy/conventions";
+import { QUOTA_STATUS_WAIT } from "../k8s/await";
 
 /** Arguments of {@link Quota}. */
 export interface QuotaArgs {
@@ -31,7 +32,7 @@ export class Quota extends pulumi.ComponentResource {
     this.resourceQuota = new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
       {
-        metadata: metadata("environment-quota"),
+        metadata: { ...metadata("environment-quota"), annotations: { ...QUOTA_STATUS_WAIT } },
         spec: {
           hard: {
             "requests.cpu": q.requestsCpu,

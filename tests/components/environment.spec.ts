@@ -8,6 +8,33 @@ const environment = (settings: AppSettings) => () => new Environment(settings.en
 const childTypes = (resources: { parent?: string; type: string }[], urn: string) =>
   resources.filter((r) => r.parent === urn).map((r) => r.type).sort();
 
+/** Checks every object of a preview outside its guardrails; returns the kinds it checked. */
+function checkAdmission(resources: RecordedResource[]): Set<string> {
+  const urn = (type: string, name: string) => created(resources, type, name).urn;
+  const namespace = urn("kubernetes:core/v1:Namespace", "feature-pr-7-namespace");
+  const quota = urn("kubernetes:core/v1:ResourceQuota", "feature-pr-7-quota");
+  const limits = urn("kubernetes:core/v1:LimitRange", "feature-pr-7-limits");
+  const secretsBinding = urn("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "feature-pr-7-preview-deployer-secrets");
+  const guardrails = new Set([created(resources, "team-environments:k8s:Guardrails", "feature-pr-7").urn]);
+  for (const r of resources) if (guardrails.has(r.parent ?? "")) guardrails.add(r.urn); // registered parents first
+  const quotaCounted = ["apps/v1:Deployment", "apps/v1:StatefulSet", "batch/v1:Job", "batch/v1:CronJob", "core/v1:Service"].map((k) => `kubernetes:${k}`);
+  const kinds = new Set<string>();
+  for (const r of resources.filter((x) => x.custom && x.type.startsWith("kubernetes:") && !guardrails.has(x.urn))) {
+    kinds.add(r.type);
+    const waits = (before: string) => r.dependencies.includes(before);
+    assert.ok(waits(namespace), `${r.name} waits for the namespace`);
+    const counted = quotaCounted.includes(r.type);
+    assert.strictEqual(waits(quota) && waits(limits), counted, `${r.name} waits for the quota and LimitRange: ${counted}`);
+    const secret = r.type === "kubernetes:core/v1:Secret";
+    assert.strictEqual(waits(secretsBinding), secret, `${r.name} waits for the deployer's Secrets binding: ${secret}`);
+  }
+  // No component holds its children back (a child registers only once its parent has), nor a password.
+  for (const r of resources.filter((x) => !x.custom || x.type === "random:index/randomPassword:RandomPassword")) {
+    assert.deepStrictEqual(r.dependencies, [], `${r.type} ${r.name}`);
+  }
+  return kinds;
+}
+
 describe("Environment", () => {
   it("gives a preview its own guardrails, a database and the app, and no alerts or data refresh", async () => {
     const { resources, urn, outputs, component } = await construct(environment(appSettings("feature-pr-7")));
@@ -18,26 +45,15 @@ describe("Environment", () => {
     assert.strictEqual(await promiseOf(component.namespace), "feature-pr-7");
   });
 
-  it("creates a preview's database objects and app only after its namespace, quota and the deployer's Secrets binding; the password at once", async () => {
-    const { resources } = await construct(environment(appSettings("feature-pr-7")));
-    const namespace = created(resources, "kubernetes:core/v1:Namespace", "feature-pr-7-namespace").urn;
-    const quota = created(resources, "kubernetes:core/v1:ResourceQuota", "feature-pr-7-quota").urn;
-    const limits = created(resources, "kubernetes:core/v1:LimitRange", "feature-pr-7-limits").urn;
-    const secretsBinding = created(resources, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "feature-pr-7-preview-deployer-secrets").urn;
-    // The app: on its component (a child registers only once its parent has, so the parent's
-    // dependencies come first). The database: on each Kubernetes object, so that its password,
-    // which needs none of them, is not held back with them (it would start last).
-    for (const [type, name] of [
-      ["team-environments:k8s:App", "feature-pr-7-app"],
-      ["kubernetes:core/v1:Secret", "feature-pr-7-postgres-credentials"],
-      ["kubernetes:apps/v1:Deployment", "feature-pr-7-postgres-deployment"],
-      ["kubernetes:core/v1:Service", "feature-pr-7-postgres-service"],
-    ]) {
-      const r = created(resources, type, name);
-      for (const before of [namespace, quota, limits, secretsBinding]) assert.ok(r.dependencies.includes(before), `${name} waits for ${before}`);
+  it("holds each of a preview's objects back only for what admits its kind: pods and Services for the quota and LimitRange, Secrets for the deployer's binding", async () => {
+    // Every service deployed, and one with the rest borrowed from qa.
+    const all = (await construct(environment(appSettings("feature-pr-7")))).resources;
+    const one = (await construct(environment(appSettings("feature-pr-7", { imageTag: "abc1234", previewServices: '["core-api"]' })))).resources;
+    assert.ok(created(one, "kubernetes:core/v1:Service", "feature-pr-7-app-auth-from-qa"), "a borrowed service");
+    const kinds = new Set([...checkAdmission(all), ...checkAdmission(one)]);
+    for (const kind of ["apps/v1:Deployment", "batch/v1:Job", "core/v1:Service", "core/v1:Secret", "core/v1:ConfigMap", "traefik.io/v1alpha1:IngressRoute"]) {
+      assert.ok(kinds.has(`kubernetes:${kind}`), `a ${kind} to check`);
     }
-    assert.deepStrictEqual(created(resources, "team-environments:k8s:Postgres", "feature-pr-7-postgres").dependencies, []);
-    assert.deepStrictEqual(created(resources, "random:index/randomPassword:RandomPassword", "feature-pr-7-postgres-password").dependencies, []);
   });
 
   it("starts a preview's migrations while its database starts; a persistent database's only once it has rolled out", async () => {

@@ -24,7 +24,13 @@ describe("Quota", () => {
     const { resources, urn } = await construct(() => new Quota("feature-pr-7", ARGS));
     const quota = created(resources, "kubernetes:core/v1:ResourceQuota", "feature-pr-7-quota");
     assert.strictEqual(quota.parent, urn);
-    assert.deepStrictEqual(quota.inputs.metadata, { name: "environment-quota", namespace: "feature-pr-7", labels: baseLabels("myapp", "feature-pr-7") });
+    assert.deepStrictEqual(quota.inputs.metadata, {
+      name: "environment-quota",
+      namespace: "feature-pr-7",
+      labels: baseLabels("myapp", "feature-pr-7"),
+      // `up` is done with it once the quota controller has written its status (k8s/await.ts), watched, not polled.
+      annotations: { "pulumi.com/waitFor": "jsonpath={.status.hard}" },
+    });
     assert.deepStrictEqual(quota.inputs.spec.hard, {
       "requests.cpu": "1",
       "requests.memory": "1Gi",
