@@ -2,7 +2,8 @@
 // transpiled by sucrase on load, with Node's module compile cache and a cache of sucrase's output
 // (policy/ts-loader.js, shared with the policy pack; ~0.2 s of every preview and up). No type
 // check at run time: `npm test` runs tsc. The same loader leaves @pulumi/pulumi's function
-// serializer (and the `typescript` and `@npmcli/arborist` it loads) until a function is serialized.
+// serializer (and the `typescript` and `@npmcli/arborist` it loads) until a function is serialized,
+// and the run harness's OpenTelemetry SDK until tracing starts.
 "use strict";
 require("./policy/ts-loader.js").register(require);
 

@@ -8,3 +8,6 @@ export function cacheRoot(env?: NodeJS.ProcessEnv): string;
 
 /** The modules of @pulumi/pulumi's function serializer loaded on first use, and the functions deferred in each. */
 export const SERIALIZER: Readonly<Record<string, readonly string[]>>;
+
+/** The OpenTelemetry SDK modules of the run harness's tracing loaded on first use, and the names deferred in each. */
+export const TRACING: Readonly<Record<string, readonly string[]>>;

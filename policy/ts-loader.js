@@ -22,9 +22,10 @@
 // source-map-support, whose mapping cost every run CPU and only ever pointed the @pulumi/*
 // packages' frames at .ts files they do not ship. TEAM_ENV_SOURCE_MAPS=1 keeps it mapping.
 //
-// @pulumi/pulumi's function serializer loads on first use, not with the SDK (see
-// `deferredClosureSerializer`): it pulled `typescript` and `@npmcli/arborist` into every process
-// that imports @pulumi/pulumi. TEAM_ENV_EAGER_SERIALIZER=1 loads it with the SDK again.
+// @pulumi/pulumi's function serializer and its run harness's OpenTelemetry SDK load on first use,
+// not with the SDK (see `deferredSdkModules`): they pulled `typescript`, `@npmcli/arborist` and the
+// tracer into every process that imports @pulumi/pulumi, for work these processes do not do.
+// TEAM_ENV_EAGER_SERIALIZER=1 and TEAM_ENV_EAGER_TRACING=1 load them with the SDK again.
 //
 // Plain Node built-ins only: the caller passes its own `require`, from which sucrase is resolved
 // (the program's from the root's node_modules, the pack's from policy/node_modules).
@@ -46,7 +47,7 @@ function cacheRoot(env = process.env) {
 /** Installs the .ts loader; `resolveFrom` is the caller's `require`. */
 function register(resolveFrom) {
   unmappedStackTraces(resolveFrom);
-  deferredClosureSerializer();
+  deferredSdkModules();
   const root = cacheRoot();
   require("module").enableCompileCache?.(process.env.NODE_COMPILE_CACHE || path.join(root, "node-compile-cache"));
   const version = resolveFrom("sucrase/package.json").version;
@@ -102,48 +103,77 @@ const SERIALIZER = {
   "./closure/serializeClosure": ["serializeFunction", "serializeFunctionAsync"],
   "./closure/codePaths": ["computeCodePaths"],
 };
-const RUNTIME_INDEX = /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]index\.js$/;
 
 /**
- * Loads @pulumi/pulumi's function serializer (`pulumi.runtime.serializeFunction`, for dynamic
- * providers and function assets, and `computeCodePaths`) when it is first called instead of with
- * the SDK. `runtime/index.js`, which the SDK's index loads through its Automation API, requires
- * both modules eagerly, and they require `typescript` (a function's parser) and `@npmcli/arborist`
- * (a package's dependency tree): 0.45 s of the program's 0.65 s of imports before its first
- * resource, on the path to every preview and up (the pack's harness loads `typescript` itself, so
- * there it is arborist alone). Neither the program nor the pack serializes a function. The SDK's
- * `dynamic` module already requires the serializer only when called.
- *
- * Only `runtime/index.js` gets the stand-in, and only the functions named in SERIALIZER are
- * deferred: a call loads the real module and runs the real function. Anything else asked of it
- * loads the real module at once (no gain, nothing wrong), so an SDK that changes what it takes
- * from these modules stays correct.
+ * The OpenTelemetry SDK modules the run harness's `cmd/run/tracing.js` loads, and the functions and
+ * classes it takes from each (all it takes, read by the same spec). It uses them only in `start`,
+ * which the harness calls when the engine passes `--tracing` (`pulumi --tracing`).
  */
-function deferredClosureSerializer() {
-  if (process.env.TEAM_ENV_EAGER_SERIALIZER === "1") return;
+const TRACING = {
+  "@opentelemetry/resources": ["defaultResource", "resourceFromAttributes"],
+  "@opentelemetry/sdk-trace-base": ["SimpleSpanProcessor"],
+  "@opentelemetry/exporter-zipkin": ["ZipkinExporter"],
+  "@opentelemetry/instrumentation-grpc": ["GrpcInstrumentation"],
+  "@opentelemetry/sdk-trace-node": ["NodeTracerProvider"],
+  "@opentelemetry/instrumentation": ["registerInstrumentations"],
+};
+
+/**
+ * What is deferred, by the @pulumi/pulumi file that requires it, with the variable that loads it
+ * with the SDK again:
+ * - The function serializer (`pulumi.runtime.serializeFunction`, for dynamic providers and function
+ *   assets, and `computeCodePaths`). `runtime/index.js`, which the SDK's index loads through its
+ *   Automation API, requires both modules eagerly, and they require `typescript` (a function's
+ *   parser) and `@npmcli/arborist` (a package's dependency tree): 0.45 s of the program's 0.65 s of
+ *   imports before its first resource (the pack's harness loads `typescript` itself, so there it is
+ *   arborist alone). Neither the program nor the pack serializes a function; the SDK's `dynamic`
+ *   module already requires the serializer only when called.
+ * - The OpenTelemetry SDK of the program's run harness: about 0.12 s before the harness registers
+ *   the stack, on every run, tracing off. (The harness's OpenTelemetry API, which every span goes
+ *   through, loads with the SDK's runtime as before.)
+ */
+const DEFERRED = [
+  { file: /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]index\.js$/, modules: SERIALIZER, eager: "TEAM_ENV_EAGER_SERIALIZER" },
+  { file: /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run[\\/]tracing\.js$/, modules: TRACING, eager: "TEAM_ENV_EAGER_TRACING" },
+];
+
+/**
+ * Loads the modules in DEFERRED when what is taken from them is first called (or constructed),
+ * instead of when the SDK loads. Only the file named gets the stand-in, and only the names listed
+ * are deferred: a call loads the real module and runs the real function. Anything else asked of it
+ * loads the real module at once (no gain, nothing wrong), so an SDK that changes what it takes from
+ * these modules stays correct.
+ */
+function deferredSdkModules() {
+  const byRequest = new Map();
+  for (const d of DEFERRED) {
+    if (process.env[d.eager] === "1") continue;
+    for (const [request, names] of Object.entries(d.modules)) byRequest.set(request, { ...d, names });
+  }
+  if (byRequest.size === 0) return;
   const Module = require("module");
   const load = Module._load;
   Module._load = function (request, parent, isMain) {
     // Every require passes here: the cheap test first.
-    const deferred = Object.hasOwn(SERIALIZER, request) && RUNTIME_INDEX.test(parent?.filename ?? "") ? SERIALIZER[request] : undefined;
-    return deferred ? standIn(request, deferred, () => load.call(this, request, parent, isMain)) : load.apply(this, arguments);
+    const d = byRequest.get(request);
+    return d && d.file.test(parent?.filename ?? "") ? standIn(request, d, () => load.call(this, request, parent, isMain)) : load.apply(this, arguments);
   };
 }
 
 /**
- * What `runtime/index.js` gets for `request`: the `deferred` functions load the real module
- * (`loadReal`, once) on their first call; anything else asked loads it at once.
+ * What the SDK's file gets for `request`: the deferred names load the real module (`loadReal`,
+ * once) on their first call, or `new`; anything else asked loads it at once.
  */
-function standIn(request, deferred, loadReal) {
+function standIn(request, { names, eager }, loadReal) {
   let real;
   const loaded = () => (real ??= loadReal());
-  const onFirstCall = (name) =>
+  const onFirstUse = (name) =>
     function (...args) {
       const f = loaded()[name];
-      if (typeof f !== "function") throw new TypeError(`@pulumi/pulumi: runtime/${request.slice(2)}.js has no function ${name} (set TEAM_ENV_EAGER_SERIALIZER=1)`);
-      return f.apply(this, args);
+      if (typeof f !== "function") throw new TypeError(`@pulumi/pulumi: ${request} has no ${name} (set ${eager}=1)`);
+      return new.target ? Reflect.construct(f, args) : f.apply(this, args);
     };
-  return new Proxy({}, { get: (_, name) => (real === undefined && deferred.includes(name) ? onFirstCall(name) : loaded()[name]) });
+  return new Proxy({}, { get: (_, name) => (real === undefined && names.includes(name) ? onFirstUse(name) : loaded()[name]) });
 }
 
 /**
@@ -192,4 +222,4 @@ function cached(dir, source, filename, transpile) {
   return code;
 }
 
-module.exports = { register, cacheRoot, SERIALIZER };
+module.exports = { register, cacheRoot, SERIALIZER, TRACING };

@@ -1,7 +1,7 @@
 /**
  * policy/ts-loader.js, the .ts loader of the program (program-loader.js) and the pack (pack.js):
  * sucrase's output cached per file and used only while the source is unchanged; stack traces left
- * unmapped; the SDK's function serializer loaded on first use. Each case runs a fresh Node (this
+ * unmapped; the SDK's function serializer and its run harness's tracer loaded on first use. Each case runs a fresh Node (this
  * one) with a cache directory of its own (TEAM_ENV_CACHE), as the engine starts the program.
  */
 import * as assert from "assert";
@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SERIALIZER } from "../../policy/ts-loader";
+import { SERIALIZER, TRACING } from "../../policy/ts-loader";
 import { ROOT } from "../../scripts/local/env";
 
 const LOADER = path.join(ROOT, "program-loader.js");
@@ -170,6 +170,42 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
       }
       assert.deepStrictEqual(taken, Object.fromEntries(Object.entries(SERIALIZER).map(([k, v]) => [k, [...v].sort()])), sdk);
     }
+  });
+
+  it("loads the run harness's tracing without the OpenTelemetry SDK, which tracing.start loads and runs; TEAM_ENV_EAGER_TRACING=1 loads it with the harness", () => {
+    // What the harness does: a span for each step whether or not tracing is on, start() only with --tracing.
+    const script = `
+      const sdk = () => ${JSON.stringify(Object.keys(TRACING))}.filter((m) => Object.keys(require.cache).some((f) => f.includes(require("path").join("node_modules", m, ""))));
+      const tracing = require(${JSON.stringify(require.resolve("@pulumi/pulumi/cmd/run/tracing.js"))});
+      const withHarness = sdk();
+      tracing.newSpan("language-runtime.run").end();
+      const afterSpan = sdk();
+      tracing.start("http://127.0.0.1:9/api/v2/spans");
+      const api = require(${JSON.stringify(require.resolve("@opentelemetry/api", { paths: [path.dirname(require.resolve("@pulumi/pulumi"))] }))});
+      const provider = api.trace.getTracerProvider().getDelegate().constructor.name;
+      const span = tracing.newSpan("language-runtime.runProgram");
+      process.stdout.write(JSON.stringify({ withHarness, afterSpan, started: sdk(), provider, recording: span.isRecording() }));
+      process.exit(0);`;
+    const run = (env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, TEAM_ENV_EAGER_TRACING: undefined, ...env }, encoding: "utf8" });
+      assert.strictEqual(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const all = Object.keys(TRACING);
+    const started = { started: all, provider: "NodeTracerProvider", recording: true };
+    assert.deepStrictEqual(run(), { withHarness: [], afterSpan: [], ...started });
+    assert.deepStrictEqual(run({ TEAM_ENV_EAGER_TRACING: "1" }), { withHarness: all, afterSpan: all, ...started });
+  });
+
+  it("defers exactly the names the installed SDK's cmd/run/tracing.js takes from the OpenTelemetry SDK", () => {
+    // Each is destructured where it is required; the API (@opentelemetry/api), taken whole, stays eager.
+    const tracing = fs.readFileSync(require.resolve("@pulumi/pulumi/cmd/run/tracing.js"), "utf8");
+    const taken: Record<string, string[]> = {};
+    for (const [, names, request] of tracing.matchAll(/const \{([^}]+)\} = require\("([^"]+)"\);/g)) {
+      taken[request] = names.split(",").map((n) => n.trim()).sort();
+    }
+    assert.deepStrictEqual(taken, Object.fromEntries(Object.entries(TRACING).map(([k, v]) => [k, [...v].sort()])));
+    assert.match(tracing, /const opentelemetry = require\("@opentelemetry\/api"\);/);
   });
 
   it("keeps both caches in the user's cache directory, the scripts' own, not in the shared temp dir", () => {
