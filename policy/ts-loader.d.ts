@@ -11,3 +11,6 @@ export const SERIALIZER: Readonly<Record<string, readonly string[]>>;
 
 /** The OpenTelemetry SDK modules of the run harness's tracing loaded on first use, and the names deferred in each. */
 export const TRACING: Readonly<Record<string, readonly string[]>>;
+
+/** The modules of @pulumi/kubernetes's index loaded on first use (whole: no name is deferred). */
+export const K8S_TEMPLATES: Readonly<Record<string, readonly string[]>>;

@@ -22,10 +22,11 @@
 // source-map-support, whose mapping cost every run CPU and only ever pointed the @pulumi/*
 // packages' frames at .ts files they do not ship. TEAM_ENV_SOURCE_MAPS=1 keeps it mapping.
 //
-// @pulumi/pulumi's function serializer and its run harness's OpenTelemetry SDK load on first use,
-// not with the SDK (see `deferredSdkModules`): they pulled `typescript`, `@npmcli/arborist` and the
-// tracer into every process that imports @pulumi/pulumi, for work these processes do not do.
-// TEAM_ENV_EAGER_SERIALIZER=1 and TEAM_ENV_EAGER_TRACING=1 load them with the SDK again.
+// @pulumi/pulumi's function serializer and its run harness's OpenTelemetry SDK, and
+// @pulumi/kubernetes's Helm, kustomize and YAML modules, load on first use, not with the SDKs (see
+// `deferredSdkModules`): they pulled `typescript`, `@npmcli/arborist`, the tracer and `glob` into
+// every process, for work these processes do not do. TEAM_ENV_EAGER_SERIALIZER=1,
+// TEAM_ENV_EAGER_TRACING=1 and TEAM_ENV_EAGER_K8S_TEMPLATES=1 load them with the SDKs again.
 //
 // Plain Node built-ins only: the caller passes its own `require`, from which sucrase is resolved
 // (the program's from the root's node_modules, the pack's from policy/node_modules).
@@ -119,7 +120,14 @@ const TRACING = {
 };
 
 /**
- * What is deferred, by the @pulumi/pulumi file that requires it, with the variable that loads it
+ * The modules of @pulumi/kubernetes's index that render manifests the SDK is given (Helm charts,
+ * kustomizations, YAML), whole: the index only re-exports them. This program registers typed
+ * objects and uses none of them.
+ */
+const K8S_TEMPLATES = { "./helm": [], "./kustomize": [], "./yaml": [] };
+
+/**
+ * What is deferred, by the Pulumi SDK file that requires it, with the variable that loads it
  * with the SDK again:
  * - The function serializer (`pulumi.runtime.serializeFunction`, for dynamic providers and function
  *   assets, and `computeCodePaths`). `runtime/index.js`, which the SDK's index loads through its
@@ -131,38 +139,42 @@ const TRACING = {
  * - The OpenTelemetry SDK of the program's run harness: about 0.12 s before the harness registers
  *   the stack, on every run, tracing off. (The harness's OpenTelemetry API, which every span goes
  *   through, loads with the SDK's runtime as before.)
+ * - @pulumi/kubernetes's Helm, kustomize and YAML modules (`glob`, `js-yaml` and the rest): about
+ *   half of the 0.1 s the Kubernetes SDK takes to load.
  */
 const DEFERRED = [
   { file: /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]index\.js$/, modules: SERIALIZER, eager: "TEAM_ENV_EAGER_SERIALIZER" },
   { file: /[\\/]@pulumi[\\/]pulumi[\\/]cmd[\\/]run[\\/]tracing\.js$/, modules: TRACING, eager: "TEAM_ENV_EAGER_TRACING" },
+  { file: /[\\/]@pulumi[\\/]kubernetes[\\/]index\.js$/, modules: K8S_TEMPLATES, eager: "TEAM_ENV_EAGER_K8S_TEMPLATES" },
 ];
 
 /**
  * Loads the modules in DEFERRED when what is taken from them is first called (or constructed),
- * instead of when the SDK loads. Only the file named gets the stand-in, and only the names listed
- * are deferred: a call loads the real module and runs the real function. Anything else asked of it
- * loads the real module at once (no gain, nothing wrong), so an SDK that changes what it takes from
- * these modules stays correct.
+ * instead of when the SDK loads; a module with no names listed, when anything is first asked of it.
+ * Only the file named gets the stand-in, and only the names listed are deferred: a call loads the
+ * real module and runs the real function. Anything else asked of it loads the real module at once
+ * (no gain, nothing wrong), so an SDK that changes what it takes from these modules stays correct.
  */
 function deferredSdkModules() {
   const byRequest = new Map();
   for (const d of DEFERRED) {
     if (process.env[d.eager] === "1") continue;
-    for (const [request, names] of Object.entries(d.modules)) byRequest.set(request, { ...d, names });
+    for (const [request, names] of Object.entries(d.modules)) byRequest.set(request, [...(byRequest.get(request) ?? []), { ...d, names }]);
   }
   if (byRequest.size === 0) return;
   const Module = require("module");
   const load = Module._load;
   Module._load = function (request, parent, isMain) {
     // Every require passes here: the cheap test first.
-    const d = byRequest.get(request);
-    return d && d.file.test(parent?.filename ?? "") ? standIn(request, d, () => load.call(this, request, parent, isMain)) : load.apply(this, arguments);
+    const d = byRequest.get(request)?.find((x) => x.file.test(parent?.filename ?? ""));
+    return d ? standIn(request, d, () => load.call(this, request, parent, isMain)) : load.apply(this, arguments);
   };
 }
 
 /**
  * What the SDK's file gets for `request`: the deferred names load the real module (`loadReal`,
- * once) on their first call, or `new`; anything else asked loads it at once.
+ * once) on their first call, or `new`; anything else asked of it (a property, its keys, `in`)
+ * loads it at once and answers from it.
  */
 function standIn(request, { names, eager }, loadReal) {
   let real;
@@ -170,10 +182,22 @@ function standIn(request, { names, eager }, loadReal) {
   const onFirstUse = (name) =>
     function (...args) {
       const f = loaded()[name];
-      if (typeof f !== "function") throw new TypeError(`@pulumi/pulumi: ${request} has no ${name} (set ${eager}=1)`);
+      if (typeof f !== "function") throw new TypeError(`@pulumi: ${request} has no ${name} (set ${eager}=1)`);
       return new.target ? Reflect.construct(f, args) : f.apply(this, args);
     };
-  return new Proxy({}, { get: (_, name) => (real === undefined && names.includes(name) ? onFirstUse(name) : loaded()[name]) });
+  return new Proxy(
+    {},
+    {
+      get: (_, name) => (real === undefined && names.includes(name) ? onFirstUse(name) : loaded()[name]),
+      has: (_, name) => name in loaded(),
+      ownKeys: () => Reflect.ownKeys(loaded()),
+      // Reported configurable: the Proxy's own target has none of these properties.
+      getOwnPropertyDescriptor: (_, name) => {
+        const d = Reflect.getOwnPropertyDescriptor(loaded(), name);
+        return d && { ...d, configurable: true };
+      },
+    },
+  );
 }
 
 /**
@@ -222,4 +246,4 @@ function cached(dir, source, filename, transpile) {
   return code;
 }
 
-module.exports = { register, cacheRoot, SERIALIZER, TRACING };
+module.exports = { register, cacheRoot, SERIALIZER, TRACING, K8S_TEMPLATES };

@@ -1,7 +1,8 @@
 /**
  * policy/ts-loader.js, the .ts loader of the program (program-loader.js) and the pack (pack.js):
  * sucrase's output cached per file and used only while the source is unchanged; stack traces left
- * unmapped; the SDK's function serializer and its run harness's tracer loaded on first use. Each case runs a fresh Node (this
+ * unmapped; the SDK's function serializer, its run harness's tracer and the Kubernetes SDK's Helm,
+ * kustomize and YAML modules loaded on first use. Each case runs a fresh Node (this
  * one) with a cache directory of its own (TEAM_ENV_CACHE), as the engine starts the program.
  */
 import * as assert from "assert";
@@ -9,7 +10,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SERIALIZER, TRACING } from "../../policy/ts-loader";
+import { K8S_TEMPLATES, SERIALIZER, TRACING } from "../../policy/ts-loader";
 import { ROOT } from "../../scripts/local/env";
 
 const LOADER = path.join(ROOT, "program-loader.js");
@@ -206,6 +207,43 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
     }
     assert.deepStrictEqual(taken, Object.fromEntries(Object.entries(TRACING).map(([k, v]) => [k, [...v].sort()])));
     assert.match(tracing, /const opentelemetry = require\("@opentelemetry\/api"\);/);
+  });
+
+  it("loads @pulumi/kubernetes without its Helm, kustomize and YAML modules, which the first use loads; TEAM_ENV_EAGER_K8S_TEMPLATES=1 loads them with it", () => {
+    const script = `
+      const path = require("path");
+      const loaded = () => ["helm", "kustomize", "yaml"].filter((m) => Object.keys(require.cache).some((f) => f.includes(path.join("@pulumi", "kubernetes", m, ""))));
+      const k8s = require(${JSON.stringify(require.resolve("@pulumi/kubernetes"))});
+      const withSdk = loaded();
+      const typed = typeof k8s.core.v1.Namespace;
+      const afterTyped = loaded();
+      const helmKeys = Object.keys(k8s.helm).sort();
+      const afterKeys = loaded();
+      const used = ["v3" in k8s.helm, typeof k8s.helm.v4.Chart, typeof k8s.yaml.v2.ConfigFile, typeof k8s.kustomize.Directory];
+      process.stdout.write(JSON.stringify({ withSdk, typed, afterTyped, helmKeys, afterKeys, used, after: loaded() }));`;
+    const run = (env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, TEAM_ENV_EAGER_K8S_TEMPLATES: undefined, ...env }, encoding: "utf8" });
+      assert.strictEqual(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const all = ["helm", "kustomize", "yaml"];
+    const used = { helmKeys: ["v3", "v4"], used: [true, "function", "function", "function"], after: all };
+    // Helm's module loads the YAML one itself.
+    assert.deepStrictEqual(run(), { withSdk: [], typed: "function", afterTyped: [], afterKeys: ["helm", "yaml"], ...used });
+    assert.deepStrictEqual(run({ TEAM_ENV_EAGER_K8S_TEMPLATES: "1" }), { withSdk: all, typed: "function", afterTyped: all, afterKeys: all, ...used });
+  });
+
+  it("defers only modules the installed Kubernetes SDK's index re-exports and uses for nothing else", () => {
+    const index = fs.readFileSync(require.resolve("@pulumi/kubernetes"), "utf8");
+    for (const request of Object.keys(K8S_TEMPLATES)) {
+      const binding = new RegExp(`^const (\\w+) = require\\("${request.replace(".", "\\.")}"\\);$`, "m").exec(index)?.[1];
+      assert.ok(binding, `${request} is required as a module`);
+      // The binding itself, not a property (exports.helm) or the path ("./helm"): declared, re-exported, nothing else.
+      const uses = index.match(new RegExp(`(?<![.\\w/"])${binding}\\b`, "g"))?.length;
+      assert.match(index, new RegExp(`^exports\\.${binding} = ${binding};$`, "m"), request);
+      assert.strictEqual(uses, 2, `${request}: required, then re-exported, and nothing else`);
+      assert.deepStrictEqual(K8S_TEMPLATES[request], [], request);
+    }
   });
 
   it("keeps both caches in the user's cache directory, the scripts' own, not in the shared temp dir", () => {
