@@ -13,8 +13,8 @@ import { Quota } from "./quota";
 export interface Admission {
   /**
    * Objects that make pods (Deployments, StatefulSets, Jobs) and Services: the ResourceQuota
-   * counts both, and the API server refuses them until the quota controller has written the
-   * quota's status ("status unknown for quota"); pods also take the LimitRange's defaults.
+   * counts both, but the API server checks an object against it only once the quota controller
+   * has written the quota's status (k8s/await.ts); pods also take the LimitRange's defaults.
    */
   workloads: pulumi.Resource[];
   /** Secrets: the preview deployer may write them only once its RoleBinding exists. */
