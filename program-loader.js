@@ -3,7 +3,8 @@
 // (policy/ts-loader.js, shared with the policy pack; ~0.2 s of every preview and up). No type
 // check at run time: `npm test` runs tsc. The same loader leaves @pulumi/pulumi's function
 // serializer (and the `typescript` and `@npmcli/arborist` it loads) until a function is serialized,
-// and the run harness's OpenTelemetry SDK until tracing starts.
+// the run harness's OpenTelemetry SDK until tracing starts, and @pulumi/kubernetes's Helm,
+// kustomize and YAML modules until they are used.
 "use strict";
 require("./policy/ts-loader.js").register(require);
 
