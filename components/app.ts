@@ -38,9 +38,10 @@ export class App extends pulumi.ComponentResource {
   constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("team-environments:k8s:App", name, {}, opts);
     const a = args.settings;
+    const admission = args.admission ?? ALREADY_ADMITTED;
     let middleware: pulumi.Output<string> | undefined;
     if (a.ingress.basicAuthUser !== undefined) {
-      const auth = this.createBasicAuth(name, args, a.ingress.basicAuthUser);
+      const auth = this.createBasicAuth(name, args, a.ingress.basicAuthUser, admission.secrets);
       middleware = auth.middleware;
       this.basicAuthPassword = auth.password;
     }
@@ -57,7 +58,7 @@ export class App extends pulumi.ComponentResource {
           },
           spec: { type: "ExternalName", externalName: `${borrowed}.qa.svc.cluster.local` },
         },
-        { parent: this, dependsOn: (args.admission ?? ALREADY_ADMITTED).workloads },
+        { parent: this, dependsOn: admission.workloads },
       );
     }
     this.registerOutputs({
@@ -69,7 +70,7 @@ export class App extends pulumi.ComponentResource {
   }
 
   /** A generated password (bcrypt in a Secret) and the Traefik Middleware that asks for it. */
-  private createBasicAuth(name: string, args: AppArgs, user: string): { middleware: pulumi.Output<string>; password: pulumi.Output<string> } {
+  private createBasicAuth(name: string, args: AppArgs, user: string, dependsOn: pulumi.Resource[]): { middleware: pulumi.Output<string>; password: pulumi.Output<string> } {
     const labels = baseLabels(args.settings.appName, args.settings.environment);
     const password = new random.RandomPassword(`${name}-basic-auth-password`, { length: 24, special: false }, { parent: this });
     const secret = new k8s.core.v1.Secret(
@@ -79,7 +80,7 @@ export class App extends pulumi.ComponentResource {
         type: "Opaque",
         stringData: { users: pulumi.interpolate`${user}:${password.bcryptHash}` },
       },
-      { parent: this, dependsOn: (args.admission ?? ALREADY_ADMITTED).secrets },
+      { parent: this, dependsOn },
     );
     const middleware = new k8s.apiextensions.CustomResource(
       `${name}-basic-auth-middleware`,

@@ -52,6 +52,13 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
     assert.strictEqual(r.status, 0, r.stderr);
     return JSON.parse(r.stdout);
   };
+  /** Runs `script` in a fresh Node with the program's loader and every deferral on (unless `env` sets one eager); its stdout as JSON. */
+  const withLoader = (script: string, env: NodeJS.ProcessEnv = {}) => {
+    const eager = { TEAM_ENV_EAGER_SERIALIZER: undefined, TEAM_ENV_EAGER_TRACING: undefined, TEAM_ENV_EAGER_K8S_TEMPLATES: undefined };
+    const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, ...eager, ...env }, encoding: "utf8" });
+    assert.strictEqual(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
   const entries = () => {
     const ts = path.join(cache, "ts");
     return fs.existsSync(ts) ? (fs.readdirSync(ts, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(ts, f)).isFile()) : [];
@@ -145,20 +152,15 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
         const codePaths = [...(await pulumi.runtime.computeCodePaths({ extraIncludePaths: ["a.txt"] })).keys()];
         process.stdout.write(JSON.stringify({ withSdk, serialized, answer: m.exports[fn.exportName](), codePaths, after: loaded() }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    const run = (env: NodeJS.ProcessEnv = {}) => {
-      const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, TEAM_ENV_EAGER_SERIALIZER: undefined, ...env }, encoding: "utf8" });
-      assert.strictEqual(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout);
-    };
     const both = { typescript: true, arborist: true };
-    assert.deepStrictEqual(run(), {
+    assert.deepStrictEqual(withLoader(script), {
       withSdk: { typescript: false, arborist: false },
       serialized: { typescript: true, arborist: false },
       answer: 42,
       codePaths: ["a.txt"],
       after: both,
     });
-    assert.deepStrictEqual(run({ TEAM_ENV_EAGER_SERIALIZER: "1" }), { withSdk: both, serialized: both, answer: 42, codePaths: ["a.txt"], after: both });
+    assert.deepStrictEqual(withLoader(script, { TEAM_ENV_EAGER_SERIALIZER: "1" }), { withSdk: both, serialized: both, answer: 42, codePaths: ["a.txt"], after: both });
   });
 
   it("defers exactly the functions the installed SDK's runtime/index.js takes from the serializer's modules", () => {
@@ -187,15 +189,10 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
       const span = tracing.newSpan("language-runtime.runProgram");
       process.stdout.write(JSON.stringify({ withHarness, afterSpan, started: sdk(), provider, recording: span.isRecording() }));
       process.exit(0);`;
-    const run = (env: NodeJS.ProcessEnv = {}) => {
-      const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, TEAM_ENV_EAGER_TRACING: undefined, ...env }, encoding: "utf8" });
-      assert.strictEqual(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout);
-    };
     const all = Object.keys(TRACING);
     const started = { started: all, provider: "NodeTracerProvider", recording: true };
-    assert.deepStrictEqual(run(), { withHarness: [], afterSpan: [], ...started });
-    assert.deepStrictEqual(run({ TEAM_ENV_EAGER_TRACING: "1" }), { withHarness: all, afterSpan: all, ...started });
+    assert.deepStrictEqual(withLoader(script), { withHarness: [], afterSpan: [], ...started });
+    assert.deepStrictEqual(withLoader(script, { TEAM_ENV_EAGER_TRACING: "1" }), { withHarness: all, afterSpan: all, ...started });
   });
 
   it("defers exactly the names the installed SDK's cmd/run/tracing.js takes from the OpenTelemetry SDK", () => {
@@ -221,16 +218,11 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
       const afterKeys = loaded();
       const used = ["v3" in k8s.helm, typeof k8s.helm.v4.Chart, typeof k8s.yaml.v2.ConfigFile, typeof k8s.kustomize.Directory];
       process.stdout.write(JSON.stringify({ withSdk, typed, afterTyped, helmKeys, afterKeys, used, after: loaded() }));`;
-    const run = (env: NodeJS.ProcessEnv = {}) => {
-      const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, TEAM_ENV_EAGER_K8S_TEMPLATES: undefined, ...env }, encoding: "utf8" });
-      assert.strictEqual(r.status, 0, r.stderr);
-      return JSON.parse(r.stdout);
-    };
     const all = ["helm", "kustomize", "yaml"];
     const used = { helmKeys: ["v3", "v4"], used: [true, "function", "function", "function"], after: all };
     // Helm's module loads the YAML one itself.
-    assert.deepStrictEqual(run(), { withSdk: [], typed: "function", afterTyped: [], afterKeys: ["helm", "yaml"], ...used });
-    assert.deepStrictEqual(run({ TEAM_ENV_EAGER_K8S_TEMPLATES: "1" }), { withSdk: all, typed: "function", afterTyped: all, afterKeys: all, ...used });
+    assert.deepStrictEqual(withLoader(script), { withSdk: [], typed: "function", afterTyped: [], afterKeys: ["helm", "yaml"], ...used });
+    assert.deepStrictEqual(withLoader(script, { TEAM_ENV_EAGER_K8S_TEMPLATES: "1" }), { withSdk: all, typed: "function", afterTyped: all, afterKeys: all, ...used });
   });
 
   it("defers only modules the installed Kubernetes SDK's index re-exports and uses for nothing else", () => {
