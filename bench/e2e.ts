@@ -1,8 +1,9 @@
 /**
  * `npm run bench:e2e`: a preview environment up-to-Ready and destroyed with `pulumi up` /
- * `pulumi destroy`, against `kubectl apply --server-side` + `kubectl rollout status` /
- * `kubectl delete namespace` of the same rendered manifests, on the same local control plane,
- * alternating, and printed as ratios. Goal: ≤ 1.3× for up, ≤ 1.2× for destroy.
+ * `pulumi destroy` (the PR-close teardown's own step, scripts/ci/destroy-feature.ts), against
+ * `kubectl apply --server-side` + `kubectl rollout status` / `kubectl delete namespace` of the same
+ * rendered manifests, on the same local control plane, alternating, and printed as ratios. Goal:
+ * ≤ 1.3× for up, ≤ 1.2× for destroy.
  *
  * kubectl applies everything at once; the program promises an order (guardrails before pods, the
  * database Ready before migrations, migrations complete before the rollouts that need them), which
@@ -21,6 +22,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { clusterDown, clusterNodeKind, clusterPaths, clusterUp, LocalError, run, toolchainEnv } from "../scripts/local/env";
 import { LocalStacks, localImages } from "../scripts/local/stacks";
+import { destroyStep } from "../scripts/ci/destroy-feature";
 import { Breakdown, breakdown, timedWithEvents } from "./phases";
 import { benchRounds, median, seconds } from "./measure";
 import { isAwaited, promisedSteps, renderObjects, toYaml, waitArgs } from "./manifests";
@@ -56,8 +58,9 @@ async function main() {
   const phases = { up: [] as Breakdown[], destroy: [] as Breakdown[] };
   const fixed = { preview: [] as number[], previewWithPack: [] as number[], version: [] as number[] };
   const eventLog = path.join(stacks.dir, "events.jsonl");
-  const pulumi = async (args: string[], into: Breakdown[]): Promise<number> => {
-    const r = await timedWithEvents("pulumi", [...args, "--non-interactive"], { cwd: stacks.project, env: stacks.env, eventLog });
+  const pulumi = async (args: string[], into: Breakdown[], extraEnv: Readonly<Record<string, string>> = {}): Promise<number> => {
+    const all = args.includes("--non-interactive") ? args : [...args, "--non-interactive"];
+    const r = await timedWithEvents("pulumi", all, { cwd: stacks.project, env: { ...stacks.env, ...extraEnv }, eventLog });
     into.push(breakdown(r));
     return r.seconds;
   };
@@ -94,9 +97,16 @@ async function main() {
           for (const o of promised.rest) kubectl(waitArgs(o));
         }),
       );
-      results.pulumiDestroy.push(await pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"], phases.destroy));
-      results.kubectlDestroy.push(seconds(() => kubectl(["delete", "namespace", copy, "--wait=true", "--timeout=300s"])));
+      // The teardown the PR-close workflow runs (scripts/ci/destroy-feature.ts), against
+      // `kubectl delete namespace`; which goes first alternates, so each side meets the other's
+      // namespace present in half the rounds.
       kubectl(["delete", "namespace", ordered, "--wait=true", "--timeout=300s"]);
+      const teardown = destroyStep(stack);
+      const destroys = [
+        async () => results.pulumiDestroy.push(await pulumi(teardown.args, phases.destroy, teardown.env)),
+        async () => results.kubectlDestroy.push(seconds(() => kubectl(["delete", "namespace", copy, "--wait=true", "--timeout=300s"]))),
+      ];
+      for (const destroy of round % 2 === 0 ? destroys : destroys.reverse()) await destroy();
       stacks.pulumi(["stack", "rm", stack, "--yes"]);
     }
   } finally {

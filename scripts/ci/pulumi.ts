@@ -123,12 +123,12 @@ export function stackListed(stackLsJson: unknown, stack: string): boolean {
   });
 }
 
-/** A way to run the pulumi binary; tests substitute a fake. */
-export type PulumiExec = (args: string[], captureStdout: boolean) => Promise<RunResult>;
+/** A way to run the pulumi binary (with `env` on top of this process's environment); tests substitute a fake. */
+export type PulumiExec = (args: string[], captureStdout: boolean, env?: Readonly<Record<string, string>>) => Promise<RunResult>;
 
 /** The default executor: `pulumi` from PATH (or $PULUMI_BIN), streaming its stderr. */
-export const spawnPulumi: PulumiExec = (args, captureStdout) =>
-  run(process.env.PULUMI_BIN ?? "pulumi", args, { captureStdout });
+export const spawnPulumi: PulumiExec = (args, captureStdout, env) =>
+  run(process.env.PULUMI_BIN ?? "pulumi", args, { captureStdout, env: env && { ...process.env, ...env } });
 
 /** Thin wrapper around the CLI for one stack-aware session. */
 export class Pulumi {
@@ -142,9 +142,9 @@ export class Pulumi {
     return result.stdout;
   }
 
-  /** Runs pulumi and returns the result whatever the exit code. */
-  async attempt(args: string[], captureStdout = false): Promise<RunResult> {
-    return this.exec(args, captureStdout);
+  /** Runs pulumi (with `env` on top of this process's environment) and returns the result whatever the exit code. */
+  async attempt(args: string[], captureStdout = false, env?: Readonly<Record<string, string>>): Promise<RunResult> {
+    return this.exec(args, captureStdout, env);
   }
 
   /** Whether the stack exists in the current backend. */

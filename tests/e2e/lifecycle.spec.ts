@@ -3,7 +3,7 @@
  * Starts what it needs (toolchain, cluster) and stops the cluster if it started it.
  */
 import * as assert from "assert";
-import { spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { readFences } from "../../policy/analysis/fences";
@@ -41,6 +41,44 @@ function descendants(pid: number): number[] {
   };
   walk(pid);
   return out;
+}
+
+/**
+ * SIGKILLs a child and every process below it. Its plugins (language host, providers) run in their
+ * own process groups and outlive a SIGKILLed engine: their pids are noted first.
+ */
+async function killTree(child: ChildProcess): Promise<void> {
+  const below = descendants(child.pid!);
+  child.kill("SIGKILL");
+  if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once("exit", r));
+  for (const pid of below) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Resources in a `pulumi stack export`. */
+const resourceCount = (exported: string): number => (JSON.parse(exported).deployment.resources ?? []).length;
+
+/** Runs the PR-close teardown (scripts/ci/destroy-feature.ts) as the workflow does; returns its log. */
+function tearDown(pr: number, env: NodeJS.ProcessEnv = {}): string {
+  const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ci/destroy-feature.ts", "--pr", String(pr)], {
+    cwd: stacks.project,
+    env: { ...stacks.env, ...env },
+    encoding: "utf8",
+  });
+  assert.strictEqual(res.status, 0, `destroy-feature.ts --pr ${pr} exited ${res.status}:\n${res.stderr.slice(-4000)}`);
+  return res.stderr;
+}
+
+/** The preview's namespace is gone and its stack removed. */
+function assertTornDown(stack: string): void {
+  const gone = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", stack], { encoding: "utf8" });
+  assert.match(gone.stderr, /NotFound/);
+  assert.ok(!stacks.stacks().includes(stack));
 }
 
 function configFor(stack: string): Record<string, unknown> {
@@ -437,11 +475,36 @@ describe("end to end on a local control plane", function () {
     stacks.up(stack, [], asDeployer);
     const deployments = kubectlJson(["get", "deployments", "-n", stack]).items as any[];
     assert.ok(deployments.every((d) => d.status.readyReplicas === d.status.replicas));
-    stacks.pulumi(["destroy", "--stack", stack, "--yes", "--skip-preview"], "pulumi destroy", asDeployer);
-    const gone = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", stack], { encoding: "utf8" });
-    assert.match(gone.stderr, /NotFound/);
-    stacks.pulumi(["stack", "rm", stack, "--yes"]);
-    assert.ok(!stacks.stacks().includes(stack));
+    // The teardown the PR-close workflow runs (destroy, namespace check, stack rm).
+    const log = tearDown(8, asDeployer);
+    assert.match(log, /\$ PULUMI_SKIP_CHECKPOINTS=true pulumi destroy --stack feature-pr-8/);
+    assertTornDown(stack);
+  });
+
+  it("tears a preview down again after a teardown killed midway (its destroy writes state only at the end)", async () => {
+    const stack = "feature-pr-10";
+    stacks.ensureStack(stack, configFor(stack));
+    stacks.up(stack);
+    const before = fs.readFileSync(stacks.exportTo(stack), "utf8");
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ci/destroy-feature.ts", "--pr", "10"], {
+      cwd: stacks.project,
+      env: stacks.env,
+      stdio: "ignore",
+    });
+    // Kill it once the namespace is being deleted: the deletes before it are done, the state not yet written.
+    let terminating = false;
+    for (let i = 0; i < 240 && !terminating; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const ns = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", stack, "-o", "jsonpath={.metadata.deletionTimestamp}"], { encoding: "utf8" });
+      terminating = ns.stdout.trim() !== "";
+    }
+    await killTree(child);
+    assert.ok(terminating, `namespace ${stack} was never seen terminating during the teardown`);
+    // Nothing was written midway: the stack still holds every resource it held before.
+    assert.strictEqual(resourceCount(fs.readFileSync(stacks.exportTo(stack), "utf8")), resourceCount(before));
+    stacks.pulumi(["cancel", "--yes", "--stack", stack]);
+    tearDown(10);
+    assertTornDown(stack);
   });
 
   it("converges on the next run after an up killed midway", async () => {
@@ -456,16 +519,7 @@ describe("end to end on a local control plane", function () {
     }
     // Its plugins (language host, providers) run in their own process groups and outlive a
     // SIGKILLed engine: note their pids first and stop them too.
-    const plugins = descendants(child.pid!);
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
-    for (const pid of plugins) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
+    await killTree(child);
     // The file backend writes no `.attrs` sidecars (localWorkspaceEnv: metadata=skip): one written
     // in place when the kill lands empties it, and the stack cannot be loaded any more.
     const sidecars = (fs.readdirSync(path.join(stacks.dir, "state"), { recursive: true }) as string[]).filter((f) => f.endsWith(".attrs"));
