@@ -64,42 +64,57 @@ async function main() {
     into.push(breakdown(r));
     return r.seconds;
   };
+  // The stack export kubectl's sides render their manifests from: the engine's latest `up`.
+  let rendered: { doc: unknown; stack: string } | undefined;
   try {
     for (let round = 0; round < rounds; round++) {
       const stack = `feature-pr-${900 + round}`;
       const copy = `feature-pr-${950 + round}`;
       const ordered = `feature-pr-${970 + round}`;
-      stacks.ensureStack(stack, kind === "real" ? localImages("v1") : { imageTag: "9b1d3c7" });
-      results.pulumiUp.push(await pulumi(["up", "--stack", stack, "--yes", "--skip-preview"], phases.up));
+      const engineUp = async () => {
+        stacks.ensureStack(stack, kind === "real" ? localImages("v1") : { imageTag: "9b1d3c7" });
+        results.pulumiUp.push(await pulumi(["up", "--stack", stack, "--yes", "--skip-preview"], phases.up));
+        rendered = { doc: JSON.parse(fs.readFileSync(stacks.exportTo(stack), "utf8")), stack };
+      };
+      const kubectlUps = () => {
+        const { doc, stack: from } = rendered!;
+        const objects = renderObjects(doc, from, copy).map((r) => r.object);
+        const manifests = toYaml(objects);
+        fs.writeFileSync(path.join(stacks.dir, `${copy}.yaml`), manifests);
+        results.kubectlUp.push(
+          seconds(() => {
+            kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], manifests);
+            for (const o of objects.filter(isAwaited)) kubectl(waitArgs(o));
+          }),
+        );
+        // The same objects in the order the program's graph promises (guardrails before pods, the
+        // database rolled out before migrations, migrations complete before the rollouts that need them).
+        const promised = promisedSteps(renderObjects(doc, from, ordered));
+        results.orderedUp.push(
+          seconds(() => {
+            for (const step of promised.steps) {
+              kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], toYaml(step.apply));
+              for (const o of step.awaitBeforeNext) kubectl(waitArgs(o));
+            }
+            for (const o of promised.rest) kubectl(waitArgs(o));
+          }),
+        );
+      };
+      // Which side goes first alternates (kubectl's sides then render the previous round's export: the same
+      // objects under other names), so each meets the other's namespace present in half the rounds.
+      if (round % 2 === 1) {
+        kubectlUps();
+        await engineUp();
+      } else {
+        await engineUp();
+        kubectlUps();
+      }
       fixed.preview.push(seconds(() => stacks.pulumi(["preview", "--stack", stack])));
       const packConfig = stacks.policyConfig(stack);
       fixed.previewWithPack.push(seconds(() => stacks.pulumi(["preview", "--stack", stack, "--policy-pack", "policy", "--policy-pack-config", packConfig])));
       fixed.version.push(seconds(() => run("pulumi version", "pulumi", ["version"], { env: stacks.env })));
-      const doc = JSON.parse(fs.readFileSync(stacks.exportTo(stack), "utf8"));
-      const objects = renderObjects(doc, stack, copy).map((r) => r.object);
-      const manifests = toYaml(objects);
-      fs.writeFileSync(path.join(stacks.dir, `${copy}.yaml`), manifests);
-      results.kubectlUp.push(
-        seconds(() => {
-          kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], manifests);
-          for (const o of objects.filter(isAwaited)) kubectl(waitArgs(o));
-        }),
-      );
-      // The same objects in the order the program's graph promises (guardrails before pods, the
-      // database rolled out before migrations, migrations complete before the rollouts that need them).
-      const promised = promisedSteps(renderObjects(doc, stack, ordered));
-      results.orderedUp.push(
-        seconds(() => {
-          for (const step of promised.steps) {
-            kubectl(["apply", "--server-side", "--force-conflicts", "-f", "-"], toYaml(step.apply));
-            for (const o of step.awaitBeforeNext) kubectl(waitArgs(o));
-          }
-          for (const o of promised.rest) kubectl(waitArgs(o));
-        }),
-      );
       // The teardown the PR-close workflow runs (scripts/ci/destroy-feature.ts), against
-      // `kubectl delete namespace`; which goes first alternates, so each side meets the other's
-      // namespace present in half the rounds.
+      // `kubectl delete namespace`; which goes first alternates too.
       kubectl(["delete", "namespace", ordered, "--wait=true", "--timeout=300s"]);
       const teardown = destroyStep(stack);
       const destroys = [

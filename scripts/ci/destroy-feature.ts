@@ -25,8 +25,8 @@ export interface CleanupStep {
 /**
  * The preview's `pulumi destroy` writes its state once, when it ends (`PULUMI_SKIP_CHECKPOINTS`),
  * not before and after each of its ~45 deletes: those ~90 whole-state writes come before the one
- * delete that does the work (the namespace: everything else is deleted with it) and cost 0.2–0.4 s
- * of a 7-s teardown.
+ * delete that does the work (the namespace: everything else is deleted with it) and cost 0.2–0.6 s
+ * of a 7-s teardown (alternating pairs on the local cluster).
  *
  * Safe here because every delete of a preview is idempotent: the namespaced objects and the
  * password are deleted with the namespace (`deletedWith`, no call), and a namespace already
