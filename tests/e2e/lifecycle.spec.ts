@@ -517,8 +517,6 @@ describe("end to end on a local control plane", function () {
       const found = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "deployments", "-n", stack, "--no-headers"], { encoding: "utf8" });
       if (found.status === 0 && found.stdout.trim().split("\n").filter(Boolean).length >= 1) break;
     }
-    // Its plugins (language host, providers) run in their own process groups and outlive a
-    // SIGKILLed engine: note their pids first and stop them too.
     await killTree(child);
     // The file backend writes no `.attrs` sidecars (localWorkspaceEnv: metadata=skip): one written
     // in place when the kill lands empties it, and the stack cannot be loaded any more.
