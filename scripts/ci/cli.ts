@@ -149,6 +149,8 @@ export interface RunOptions {
   captureStdout?: boolean;
   /** Environment (default: ours). */
   env?: NodeJS.ProcessEnv;
+  /** Variables set on top of that environment. */
+  extraEnv?: Readonly<Record<string, string>>;
   /** Working directory (default: ours). */
   cwd?: string;
 }
@@ -157,7 +159,7 @@ export interface RunOptions {
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
-      env: options.env ?? process.env,
+      env: options.extraEnv ? { ...(options.env ?? process.env), ...options.extraEnv } : (options.env ?? process.env),
       cwd: options.cwd,
       stdio: ["ignore", options.captureStdout ? "pipe" : "inherit", "pipe"],
     });

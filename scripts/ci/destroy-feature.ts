@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
   if (!exists) log(`stack ${stack} does not exist; only making sure namespace ${stack} is gone`);
   await executeCleanup(
     cleanupPlan(stack, exists),
-    (tool, args, env) => (tool === "pulumi" ? pulumi.attempt(args, false, env) : run("kubectl", args, { env: env && { ...process.env, ...env } })),
+    (tool, args, env) => (tool === "pulumi" ? pulumi.attempt(args, false, env) : run("kubectl", args, { extraEnv: env })),
     log,
   );
   process.stdout.write(`preview environment ${stack} removed\n`);

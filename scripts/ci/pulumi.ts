@@ -128,7 +128,7 @@ export type PulumiExec = (args: string[], captureStdout: boolean, env?: Readonly
 
 /** The default executor: `pulumi` from PATH (or $PULUMI_BIN), streaming its stderr. */
 export const spawnPulumi: PulumiExec = (args, captureStdout, env) =>
-  run(process.env.PULUMI_BIN ?? "pulumi", args, { captureStdout, env: env && { ...process.env, ...env } });
+  run(process.env.PULUMI_BIN ?? "pulumi", args, { captureStdout, extraEnv: env });
 
 /** Thin wrapper around the CLI for one stack-aware session. */
 export class Pulumi {
