@@ -14,3 +14,6 @@ export const TRACING: Readonly<Record<string, readonly string[]>>;
 
 /** The modules of @pulumi/kubernetes's index loaded on first use (whole: no name is deferred). */
 export const K8S_TEMPLATES: Readonly<Record<string, readonly string[]>>;
+
+/** Each deferral: the SDK file whose requires are deferred, its modules (one of the tables above), and the variable that loads them eagerly again. */
+export const DEFERRED: readonly { file: RegExp; modules: Readonly<Record<string, readonly string[]>>; eager: string }[];

@@ -246,4 +246,4 @@ function cached(dir, source, filename, transpile) {
   return code;
 }
 
-module.exports = { register, cacheRoot, SERIALIZER, TRACING, K8S_TEMPLATES };
+module.exports = { register, cacheRoot, DEFERRED, SERIALIZER, TRACING, K8S_TEMPLATES };

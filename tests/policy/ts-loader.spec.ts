@@ -10,7 +10,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { K8S_TEMPLATES, SERIALIZER, TRACING } from "../../policy/ts-loader";
+import { DEFERRED, K8S_TEMPLATES, SERIALIZER, TRACING } from "../../policy/ts-loader";
 import { ROOT } from "../../scripts/local/env";
 
 const LOADER = path.join(ROOT, "program-loader.js");
@@ -44,21 +44,16 @@ describe("the .ts loader (policy/ts-loader.js)", function () {
       try { m.fail(); } catch (e) { failedAt = /module\\.ts:(\\d+)/.exec(e.stack)[1]; }
       const sucraseLoaded = Object.keys(require.cache).some((f) => f.includes(path.join("node_modules", "sucrase", "dist")));
       process.stdout.write(JSON.stringify({ answer: m.answer, sucraseLoaded, failedAt }));`;
-    const r = spawnSync(process.execPath, ["-r", LOADER, "-e", `const path = require("path");${script}`], {
-      // Unset (undefined is left out of a child's environment): Node reads even an empty value.
-      env: { ...process.env, TEAM_ENV_CACHE: cache, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, ...env },
-      encoding: "utf8",
-    });
-    assert.strictEqual(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout);
+    // Unset (undefined is left out of a child's environment): Node reads even an empty value.
+    return withLoader(`const path = require("path");${script}`, { NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, ...env });
   };
   /** Runs `script` in a fresh Node with the program's loader and every deferral on (unless `env` sets one eager); its stdout as JSON. */
-  const withLoader = (script: string, env: NodeJS.ProcessEnv = {}) => {
-    const eager = { TEAM_ENV_EAGER_SERIALIZER: undefined, TEAM_ENV_EAGER_TRACING: undefined, TEAM_ENV_EAGER_K8S_TEMPLATES: undefined };
+  function withLoader(script: string, env: NodeJS.ProcessEnv = {}) {
+    const eager = Object.fromEntries(DEFERRED.map((d) => [d.eager, undefined]));
     const r = spawnSync(process.execPath, ["-r", LOADER, "-e", script], { cwd: dir, env: { ...process.env, TEAM_ENV_CACHE: cache, ...eager, ...env }, encoding: "utf8" });
     assert.strictEqual(r.status, 0, r.stderr);
     return JSON.parse(r.stdout);
-  };
+  }
   const entries = () => {
     const ts = path.join(cache, "ts");
     return fs.existsSync(ts) ? (fs.readdirSync(ts, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(ts, f)).isFile()) : [];
