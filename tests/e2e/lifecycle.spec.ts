@@ -16,7 +16,7 @@ import { parsePreviewSummary } from "../../scripts/ci/preview-summary";
 import { driftArgs } from "../../scripts/ci/pulumi";
 import { apiServerUrl, AUTOMATIC_LOG_OFF, clusterDown, clusterIsUp, clusterPaths, clusterUp, pulumiHome, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
-import { kubectl, kubectlJson } from "./kubectl";
+import { kubectl, kubectlJson, kubectlResult } from "./kubectl";
 
 const APP_STACKS = ["qa", "staging", "production", "feature-pr-7"];
 const ALL = ["cluster", ...APP_STACKS];
@@ -63,9 +63,21 @@ async function killTree(child: ChildProcess): Promise<void> {
 /** Resources in a `pulumi stack export`. */
 const resourceCount = (exported: string): number => (JSON.parse(exported).deployment.resources ?? []).length;
 
+/** Node's arguments for the PR-close teardown of PR `pr`, run from the project as the workflow runs it. */
+const teardownArgs = (pr: number): string[] => ["-r", "ts-node/register/transpile-only", "scripts/ci/destroy-feature.ts", "--pr", String(pr)];
+
+/** Checks every `everyMs` until `check` holds, at most `tries` times; whether it held. */
+async function until(everyMs: number, tries: number, check: () => boolean): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    if (check()) return true;
+  }
+  return false;
+}
+
 /** Runs the PR-close teardown (scripts/ci/destroy-feature.ts) as the workflow does; returns its log. */
 function tearDown(pr: number, env: NodeJS.ProcessEnv = {}): string {
-  const res = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ci/destroy-feature.ts", "--pr", String(pr)], {
+  const res = spawnSync(process.execPath, teardownArgs(pr), {
     cwd: stacks.project,
     env: { ...stacks.env, ...env },
     encoding: "utf8",
@@ -76,7 +88,7 @@ function tearDown(pr: number, env: NodeJS.ProcessEnv = {}): string {
 
 /** The preview's namespace is gone and its stack removed. */
 function assertTornDown(stack: string): void {
-  const gone = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", stack], { encoding: "utf8" });
+  const gone = kubectlResult(["get", "namespace", stack]);
   assert.match(gone.stderr, /NotFound/);
   assert.ok(!stacks.stacks().includes(stack));
 }
@@ -404,7 +416,7 @@ describe("end to end on a local control plane", function () {
     const why = parsePreviewSummary(refused.stdout).errors.join("\n") + refused.stderr;
     assert.match(why, /Unauthorized|credentials|401|unreachable/i, why.slice(0, 2000));
     // Real attempts with its token: it reads objects, never a Secret, and changes nothing.
-    const as = (args: string[]) => spawnSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+    const as = (args: string[]) => kubectlResult(args, kubeconfig);
     assert.strictEqual(as(["get", "configmaps", "-n", "production", "-o", "name"]).status, 0);
     for (const args of [
       ["get", "secrets", "-n", "production"],
@@ -486,18 +498,9 @@ describe("end to end on a local control plane", function () {
     stacks.ensureStack(stack, configFor(stack));
     stacks.up(stack);
     const before = fs.readFileSync(stacks.exportTo(stack), "utf8");
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/ci/destroy-feature.ts", "--pr", "10"], {
-      cwd: stacks.project,
-      env: stacks.env,
-      stdio: "ignore",
-    });
+    const child = spawn(process.execPath, teardownArgs(10), { cwd: stacks.project, env: stacks.env, stdio: "ignore" });
     // Kill it once the namespace is being deleted: the deletes before it are done, the state not yet written.
-    let terminating = false;
-    for (let i = 0; i < 240 && !terminating; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      const ns = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", stack, "-o", "jsonpath={.metadata.deletionTimestamp}"], { encoding: "utf8" });
-      terminating = ns.stdout.trim() !== "";
-    }
+    const terminating = await until(250, 240, () => kubectlResult(["get", "namespace", stack, "-o", "jsonpath={.metadata.deletionTimestamp}"]).stdout.trim() !== "");
     await killTree(child);
     assert.ok(terminating, `namespace ${stack} was never seen terminating during the teardown`);
     // Nothing was written midway: the stack still holds every resource it held before.
@@ -512,11 +515,10 @@ describe("end to end on a local control plane", function () {
     stacks.ensureStack(stack, configFor(stack));
     const child = spawn("pulumi", ["up", "--stack", stack, "--yes", "--skip-preview", "--non-interactive"], { cwd: stacks.project, env: stacks.env, stdio: "ignore" });
     // Kill it once it has created some objects but not all.
-    for (let i = 0; i < 240; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      const found = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "deployments", "-n", stack, "--no-headers"], { encoding: "utf8" });
-      if (found.status === 0 && found.stdout.trim().split("\n").filter(Boolean).length >= 1) break;
-    }
+    await until(500, 240, () => {
+      const found = kubectlResult(["get", "deployments", "-n", stack, "--no-headers"]);
+      return found.status === 0 && found.stdout.trim().split("\n").filter(Boolean).length >= 1;
+    });
     await killTree(child);
     // The file backend writes no `.attrs` sidecars (localWorkspaceEnv: metadata=skip): one written
     // in place when the kill lands empties it, and the stack cannot be loaded any more.

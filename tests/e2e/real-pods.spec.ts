@@ -5,10 +5,9 @@
  * order) and owns the cluster for its run: it restarts it with real nodes and stops it at the end.
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
-import { apiServerUrl, clusterDown, clusterIsUp, clusterNodeKind, clusterPaths, clusterUp, LocalError, run, toolchainEnv } from "../../scripts/local/env";
+import { apiServerUrl, clusterDown, clusterIsUp, clusterNodeKind, clusterUp, LocalError, run, toolchainEnv } from "../../scripts/local/env";
 import { LocalStacks } from "../../scripts/local/stacks";
-import { kubectl, kubectlJson } from "./kubectl";
+import { kubectl, kubectlJson, kubectlResult } from "./kubectl";
 
 const PREVIEW = "feature-pr-8";
 /** What a user running the local stacks on real nodes sets: the images scripts/images.sh built. */
@@ -111,7 +110,7 @@ describe("end to end on real nodes: containers, probes, migrations", function ()
 
   it("destroys the preview: its pods stop and its namespace is gone", () => {
     stacks.pulumi(["destroy", "--stack", PREVIEW, "--yes", "--skip-preview"], "pulumi destroy");
-    const gone = spawnSync("kubectl", ["--kubeconfig", clusterPaths().admin, "get", "namespace", PREVIEW], { encoding: "utf8" });
+    const gone = kubectlResult(["get", "namespace", PREVIEW]);
     assert.match(gone.stderr, /NotFound/);
   });
 });
